@@ -1,0 +1,227 @@
+/*
+ * parker.h - per-thread parking for C.
+ *
+ * A parker is a one-token semaphore that exactly one thread (its owner) waits
+ * on.  `parker_unpark` deposits the token (at most one is ever held: many
+ * unparks before a park leave one token), `parker_park` blocks until a token
+ * is present and consumes it.  This is the primitive that Rust's
+ * std::thread::park, parking_lot_core, CPython's _PyParkingLot and WebKit's
+ * ParkingLot are built on; lock, queue and runtime authors build their waits
+ * on top of it.
+ *
+ * Guarantees (every backend, each covered by a test in tests/):
+ *   - No spurious returns: parker_park returns only after consuming a token;
+ *     the timed calls return PARKER_OK only after consuming a token and
+ *     PARKER_TIMEDOUT only once parker_now_ns() >= the deadline, also when
+ *     signals interrupt the wait or the OS wakes the thread spuriously.
+ *     Retries wait against the same absolute deadline.
+ *   - Memory ordering: everything a thread wrote before parker_unpark is
+ *     visible to the owner after the park that consumes that token returns.
+ *     Every unpark is a release operation, also when the token was already
+ *     present.
+ *   - Destroy right after park: the owner may parker_destroy and free the
+ *     parker as soon as a park returns PARKER_OK, even while the unparking
+ *     thread is still inside parker_unpark.  No backend touches the parker's
+ *     memory after the atomic store that the owner observes.
+ *   - Fast paths make no system call: a park that finds the token, and an
+ *     unpark while the owner is not blocked, are one atomic instruction.
+ *
+ * Misuse that cannot be reported through a return value (two threads parked
+ * on one parker at once, destroying a parker a thread is parked on, a NULL
+ * parker passed to a void function, an uninitialised parker) prints a message
+ * naming the function to stderr and calls abort().  These checks cost one
+ * comparison on slow paths and are always compiled in; they catch the common
+ * cases, not every possible race.
+ *
+ * Results are small stable integers (below), identical on every platform; the
+ * values are pinned and will not change in 1.x.
+ *
+ * The backend is chosen when the library is built (PARKER_BACKEND in CMake):
+ * "futex" (Linux), "waitonaddress"/"keyedevent" (Windows, chosen at run time),
+ * "pthread" (any POSIX system).  The header and the ABI are the same for all.
+ */
+#ifndef PARKER_H
+#define PARKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARKER_VERSION_MAJOR 1
+#define PARKER_VERSION_MINOR 0
+#define PARKER_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, comparable with parker_version(). */
+#define PARKER_VERSION_NUMBER \
+    (PARKER_VERSION_MAJOR * 10000 + PARKER_VERSION_MINOR * 100 + PARKER_VERSION_PATCH)
+
+/*
+ * PARKER_API marks the public functions.  Static builds need nothing.  The
+ * shared library is built with PARKER_BUILDING_SHARED and hidden visibility,
+ * so only these functions are exported; Windows users of the DLL define
+ * PARKER_SHARED (the CMake target does that for them).
+ */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(PARKER_BUILDING_SHARED)
+#    define PARKER_API __declspec(dllexport)
+#  elif defined(PARKER_SHARED)
+#    define PARKER_API __declspec(dllimport)
+#  else
+#    define PARKER_API
+#  endif
+#elif defined(__GNUC__) && defined(PARKER_BUILDING_SHARED)
+#  define PARKER_API __attribute__((visibility("default")))
+#else
+#  define PARKER_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Results. */
+#define PARKER_OK        0  /* a token was consumed (lot: woken by an unpark) */
+#define PARKER_TIMEDOUT  1  /* the deadline passed; no token was consumed */
+/* 2 is PARKER_AGAIN, defined in parker_lot.h. */
+#define PARKER_INVALID   3  /* a bad argument; nothing happened */
+
+/* A deadline or timeout that never expires. */
+#define PARKER_FOREVER   UINT64_MAX
+
+/*
+ * The parker.  A complete type so that it can live on the stack, inside
+ * other structures or in arrays; the field is private.  4 bytes, 4-byte
+ * aligned, with every backend (the pthread backend keeps its mutexes and
+ * condition variables in a process-wide table keyed by the parker's address).
+ * It holds no pointers: an initialised parker with no thread parked on it may
+ * be copied bitwise only if no thread can unpark the source concurrently.
+ * Not shared between processes.
+ */
+typedef struct parker {
+    uint32_t private_state_;
+} parker_t;
+
+/*
+ * Initialise *p with no token.  Returns 0, EINVAL if p is NULL, or an errno
+ * value if the backend could not get its process-wide resources (only the
+ * pthread backend has any, created once).  Any thread; not concurrently with
+ * other calls on the same parker.
+ */
+PARKER_API int parker_init(parker_t *p);
+
+/*
+ * Release *p.  The parker must not be in use: no thread parked on it (checked:
+ * aborts with a message) and no unpark that could still start.  An unpark that
+ * has already made its token visible may still be returning: that is allowed
+ * (see "Destroy right after park").  NULL aborts with a message.
+ */
+PARKER_API void parker_destroy(parker_t *p);
+
+/*
+ * Block until a token is present, then consume it.  Owner thread only: one
+ * thread at a time may park on a given parker (two at once aborts with a
+ * message).  Not async-signal-safe.  NULL aborts with a message.
+ */
+PARKER_API void parker_park(parker_t *p);
+
+/*
+ * As parker_park, but give up once timeout_ns nanoseconds have passed on
+ * parker_now_ns().  Returns PARKER_OK (token consumed), PARKER_TIMEDOUT (no
+ * token consumed; at least timeout_ns elapsed) or PARKER_INVALID (p is NULL).
+ * timeout_ns == 0 never blocks but still consumes a present token.
+ * PARKER_FOREVER (UINT64_MAX) never expires; a timeout so large that now +
+ * timeout overflows also never expires.  Owner thread only.
+ */
+PARKER_API int parker_park_timeout(parker_t *p, uint64_t timeout_ns);
+
+/*
+ * As parker_park_timeout, with an absolute deadline on parker_now_ns()'s
+ * clock.  A deadline at or before now never blocks (a present token is still
+ * consumed).  PARKER_FOREVER never expires; deadlines beyond what the OS's
+ * time types can hold are waited for in steps, never returned from early.
+ */
+PARKER_API int parker_park_until(parker_t *p, uint64_t deadline_ns);
+
+/*
+ * Make a token available, waking the owner if it is parked.  Any thread, any
+ * number of times (the token does not accumulate).  Async-signal-safe with the
+ * futex and Windows backends, not with the pthread backend.  Writes made
+ * before the call are visible to the owner after the park that consumes the
+ * token.  After this call has made the token visible it no longer touches *p.
+ * NULL aborts with a message.
+ */
+PARKER_API void parker_unpark(parker_t *p);
+
+/*
+ * The monotonic clock that deadlines use, in nanoseconds from an unspecified
+ * start (CLOCK_MONOTONIC on POSIX, QueryPerformanceCounter on Windows).
+ * Any thread.
+ */
+PARKER_API uint64_t parker_now_ns(void);
+
+/*
+ * The name of the backend in use: "futex", "pthread", "waitonaddress" or
+ * "keyedevent".  A static string; any thread.
+ */
+PARKER_API const char *parker_backend(void);
+
+/* PARKER_VERSION_NUMBER of the library actually linked; any thread. */
+PARKER_API uint32_t parker_version(void);
+/* "1.0.0"-style version string of the library actually linked. */
+PARKER_API const char *parker_version_string(void);
+
+/* For FFI bindings that embed a parker_t without knowing its layout. */
+PARKER_API size_t parker_sizeof(void);
+PARKER_API size_t parker_alignof(void);
+
+/*
+ * For FFI bindings that prefer handles: a heap parker, already initialised
+ * (NULL if out of memory or the backend failed), and its release
+ * (parker_destroy + free; NULL is ignored).
+ */
+PARKER_API parker_t *parker_new(void);
+PARKER_API void parker_free(parker_t *p);
+
+/*
+ * A thread's own parker, with counted references.
+ *
+ * Every thread can have one parker_thread_t, created on first use and kept
+ * until the thread exits.  Another thread may hold a counted reference to it
+ * and unpark it at any time, also after the thread has exited (the unpark then
+ * only sets a token nobody will consume), which is what Rust's Thread::unpark
+ * allows.  The thread's own reference is dropped when the thread exits (a
+ * pthread key destructor, a fiber-local callback on Windows); the memory goes
+ * when the last reference is released.
+ *
+ * Called from a thread-local destructor while the thread exits, these
+ * functions still work: if this library's destructor already ran, a fresh
+ * parker is made and the OS runs the destructor again (POSIX repeats
+ * destructors up to PTHREAD_DESTRUCTOR_ITERATIONS times).  They return NULL
+ * only when memory or the TLS slot cannot be obtained.
+ */
+typedef struct parker_thread parker_thread_t;
+
+/* The calling thread's parker (created on first use), valid until the
+ * calling thread exits; no reference is taken.  NULL on failure. */
+PARKER_API parker_t *parker_self(void);
+
+/* A new counted reference to the calling thread's parker.  NULL on failure.
+ * Release it with parker_thread_release. */
+PARKER_API parker_thread_t *parker_thread_self(void);
+
+/* One more reference to t (returns t).  Any thread holding a reference. */
+PARKER_API parker_thread_t *parker_thread_retain(parker_thread_t *t);
+
+/* Drop one reference (NULL is ignored).  Any thread. */
+PARKER_API void parker_thread_release(parker_thread_t *t);
+
+/* parker_unpark on t's parker; any thread holding a reference, also after
+ * t's thread has exited. */
+PARKER_API void parker_thread_unpark(parker_thread_t *t);
+
+/* The parker inside t, for parker_park* by t's own thread. */
+PARKER_API parker_t *parker_thread_parker(parker_thread_t *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARKER_H */

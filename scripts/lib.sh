@@ -1,0 +1,42 @@
+# Shared helpers for scripts/*.sh (sourced, not run).
+
+# Run a command as root: directly when we are root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else echo "error: need root (or sudo) to run: $*" >&2; return 1
+  fi
+}
+
+APT_UPDATED=0
+# need_packages PKG...: install the Debian packages that are not installed.
+need_packages() {
+  missing=""
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing="$missing $pkg"
+  done
+  [ -z "$missing" ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: missing packages:$missing (and no apt-get here to install them)" >&2
+    return 1
+  fi
+  echo "== installing:$missing"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    as_root apt-get update -qq || { echo "error: apt-get update failed" >&2; return 1; }
+    APT_UPDATED=1
+  fi
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+    >/dev/null || { echo "error: could not install:$missing" >&2; return 1; }
+}
+
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+# run_preset NAME: configure, build and test one CMake preset.
+run_preset() {
+  echo "== preset $1"
+  cmake --preset "$1" >/dev/null || return 1
+  cmake --build "build/$1" -j "$JOBS" || return 1
+  (cd "build/$1" && ctest --output-on-failure -j 1) || return 1
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Build and run every test stage: both Linux backends, plain, under
+# ASan+UBSan, under TSan, with injected spurious wake-ups, with clang; then
+# every extra stage in scripts/stages/ (Windows under wine, other
+# architectures under qemu, models, consumers, FFI).  Installs the Debian
+# packages each stage needs.
+#
+#   scripts/test.sh            all stages
+#   scripts/test.sh futex asan-futex stage:lot    only those
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+need_packages cmake gcc g++ clang make libcmocka-dev
+
+CORE_PRESETS="futex posix asan-futex asan-posix tsan-futex tsan-posix spurious-futex spurious-posix clang-futex"
+
+failed=""
+run_one() {
+  case "$1" in
+    stage:*) script="scripts/stages/${1#stage:}.sh"
+             echo "== stage ${1#stage:}"
+             sh "$script" || failed="$failed $1" ;;
+    *) run_preset "$1" || failed="$failed $1" ;;
+  esac
+}
+
+if [ $# -gt 0 ]; then
+  for s in "$@"; do run_one "$s"; done
+else
+  for p in $CORE_PRESETS; do run_one "$p"; done
+  for f in scripts/stages/*.sh; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .sh)
+    run_one "stage:$name"
+  done
+fi
+
+if [ -n "$failed" ]; then
+  echo "FAILED:$failed" >&2
+  exit 1
+fi
+echo "ALL TEST STAGES PASSED"

@@ -1,0 +1,420 @@
+/*
+ * test_posix.c - guarantees that need POSIX processes and signals to test:
+ * signal storms during park, fork, fast paths with no system call (Linux
+ * seccomp), and the misuse checks that abort with a message.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#endif
+
+/* --------------------------------------------------------- signal storm */
+
+static atomic_long signals_seen;
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&signals_seen, 1);
+}
+
+static void install_handler_without_restart(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigusr1;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the wait sees EINTR */
+    assert_int_equal(0, sigaction(SIGUSR1, &sa, NULL));
+}
+
+struct storm {
+    parker_t p;
+    uint64_t timeout;
+    atomic_int started, returned;
+    atomic_long tid;
+    int result;
+    uint64_t elapsed;
+};
+
+static void *storm_sleeper(void *arg)
+{
+    struct storm *s = (struct storm *)arg;
+    uint64_t t0;
+    atomic_store(&s->tid, test_gettid() ? test_gettid() : 1);
+    atomic_store(&s->started, 1);
+    t0 = parker_now_ns();
+    if (s->timeout == 0) {
+        parker_park(&s->p);
+        s->result = PARKER_OK;
+    } else {
+        s->result = parker_park_timeout(&s->p, s->timeout);
+    }
+    s->elapsed = parker_now_ns() - t0;
+    atomic_store(&s->returned, 1);
+    return NULL;
+}
+
+static long send_storm(pthread_t target, unsigned ms)
+{
+    long sent = 0;
+    uint64_t end = parker_now_ns() + ms * NS_PER_MS;
+    while (parker_now_ns() < end) {
+        assert_int_equal(0, pthread_kill(target, SIGUSR1));
+        sent++;
+        if ((sent & 15) == 0)
+            test_yield();
+    }
+    return sent;
+}
+
+static void test_signal_storm_does_not_end_park(void **state)
+{
+    struct storm s;
+    pthread_t t;
+    long before;
+    (void)state;
+    install_handler_without_restart();
+    memset(&s, 0, sizeof s);
+    assert_int_equal(0, parker_init(&s.p));
+    t = test_thread_start(storm_sleeper, &s);
+    while (!atomic_load(&s.started))
+        test_yield();
+    test_wait_blocked(atomic_load(&s.tid));
+    before = atomic_load(&signals_seen);
+    send_storm(t, 300);
+    if (atomic_load(&s.returned))
+        fail_msg("park returned during a signal storm without an unpark");
+    assert_true(atomic_load(&signals_seen) > before);
+    parker_unpark(&s.p);
+    test_thread_join(t);
+    assert_int_equal(PARKER_OK, s.result);
+    parker_destroy(&s.p);
+}
+
+static void test_signal_storm_does_not_shorten_timeout(void **state)
+{
+    struct storm s;
+    pthread_t t;
+    long before;
+    (void)state;
+    install_handler_without_restart();
+    memset(&s, 0, sizeof s);
+    assert_int_equal(0, parker_init(&s.p));
+    s.timeout = 200 * NS_PER_MS;
+    t = test_thread_start(storm_sleeper, &s);
+    while (!atomic_load(&s.started))
+        test_yield();
+    before = atomic_load(&signals_seen);
+    /* Storm for longer than the timeout, so that signals land throughout. */
+    while (!atomic_load(&s.returned))
+        send_storm(t, 10);
+    test_thread_join(t);
+    assert_true(atomic_load(&signals_seen) > before);
+    assert_int_equal(PARKER_TIMEDOUT, s.result);
+    if (s.elapsed < s.timeout)
+        fail_msg("park_timeout(200 ms) returned after %llu ns under signals",
+                 (unsigned long long)s.elapsed);
+    parker_destroy(&s.p);
+}
+
+/* ----------------------------------------------------------------- fork */
+
+struct child_pingpong {
+    parker_t a, b;
+    int rounds;
+};
+
+static void *child_pong(void *arg)
+{
+    struct child_pingpong *c = (struct child_pingpong *)arg;
+    int i;
+    for (i = 0; i < c->rounds; i++) {
+        parker_park(&c->b);
+        parker_unpark(&c->a);
+    }
+    return NULL;
+}
+
+/* Runs in a child: threads, parkers, the thread's own parker. */
+static int child_uses_parkers(void)
+{
+    struct child_pingpong c;
+    pthread_t t;
+    int i;
+    if (parker_init(&c.a) != 0 || parker_init(&c.b) != 0)
+        return 10;
+    c.rounds = 2000;
+    {
+        /* A stack of our own: glibc would hand the child the stack of a
+         * thread that was parked in the parent, and TSan then sees the same
+         * pthread_t twice ("dup thread with used id"). */
+        static char stack[1 << 20] __attribute__((aligned(64)));
+        pthread_attr_t attr;
+        if (pthread_attr_init(&attr) != 0 || pthread_attr_setstack(&attr, stack, sizeof stack) != 0)
+            return 15;
+        if (pthread_create(&t, &attr, child_pong, &c) != 0)
+            return 11;
+        pthread_attr_destroy(&attr);
+    }
+    for (i = 0; i < c.rounds; i++) {
+        parker_unpark(&c.b);
+        if (parker_park_timeout(&c.a, 10000 * NS_PER_MS) != PARKER_OK)
+            return 12;
+    }
+    pthread_join(t, NULL);
+    if (parker_self() == NULL)
+        return 13;
+    if (parker_park_timeout(parker_self(), NS_PER_MS) != PARKER_TIMEDOUT)
+        return 14;
+    return 0;
+}
+
+static void expect_child_exit_zero(pid_t pid)
+{
+    int status = 0;
+    assert_int_equal(pid, waitpid(pid, &status, 0));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child failed: status 0x%x", status);
+}
+
+static void test_forked_child_can_park(void **state)
+{
+    pid_t pid;
+    (void)state;
+    (void)parker_self(); /* the parent's TLS slot exists before fork */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(child_uses_parkers());
+    expect_child_exit_zero(pid);
+}
+
+static void *park_on(void *arg)
+{
+    parker_park((parker_t *)arg);
+    return NULL;
+}
+
+static void test_fork_while_a_thread_is_parked(void **state)
+{
+    parker_t p;
+    pthread_t t;
+    pid_t pid;
+    (void)state;
+    assert_int_equal(0, parker_init(&p));
+    t = test_thread_start(park_on, &p);
+    test_sleep_ms(1);
+    for (int i = 0; i < 50; i++) {
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(child_uses_parkers());
+        expect_child_exit_zero(pid);
+    }
+    parker_unpark(&p);
+    test_thread_join(t);
+    parker_destroy(&p);
+}
+
+/* ------------------------------------------- fast paths: no system call */
+
+#if defined(__linux__)
+static void test_fast_paths_make_no_system_call(void **state)
+{
+    parker_t p;
+    pid_t pid;
+    (void)state;
+#if defined(__SANITIZE_THREAD__)
+    /* TSan's runtime itself makes system calls (and hangs once seccomp kills
+     * them); the plain, ASan and spurious builds run this check. */
+    skip();
+#endif
+    assert_int_equal(0, parker_init(&p));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int i;
+        /* Strict seccomp: any system call other than read, write, _exit and
+         * sigreturn kills the process with SIGKILL. */
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0)
+            _exit(20);
+        for (i = 0; i < 10000; i++) {
+            parker_unpark(&p);             /* owner not parked */
+            parker_unpark(&p);             /* token already there */
+            parker_park(&p);               /* token present */
+            parker_unpark(&p);
+            if (parker_park_timeout(&p, 5 * NS_PER_MS) != PARKER_OK)
+                syscall(SYS_exit, 21);
+            parker_unpark(&p);
+            if (parker_park_until(&p, PARKER_FOREVER) != PARKER_OK)
+                syscall(SYS_exit, 22);
+            if (parker_park_timeout(&p, 0) != PARKER_TIMEDOUT) /* no token, no wait */
+                syscall(SYS_exit, 23);
+        }
+        syscall(SYS_exit, 0); /* exit_group is not allowed in strict mode */
+    }
+    {
+        int status = 0;
+        assert_int_equal(pid, waitpid(pid, &status, 0));
+        if (WIFSIGNALED(status))
+            fail_msg("fast path made a system call (child killed by signal %d)",
+                     WTERMSIG(status));
+        assert_true(WIFEXITED(status));
+        assert_int_equal(0, WEXITSTATUS(status));
+    }
+    parker_destroy(&p);
+}
+#endif
+
+/* ------------------------------------------------- misuse aborts loudly */
+
+/* Run fn in a child with stderr captured; the child must die of SIGABRT
+ * and its stderr must contain `message`. */
+static void expect_abort_with(void (*fn)(void), const char *message)
+{
+    int fds[2];
+    pid_t pid;
+    char buf[1024];
+    size_t len = 0;
+    ssize_t n;
+    int status = 0;
+    assert_int_equal(0, pipe(fds));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        fn();
+        _exit(0); /* not reached if the misuse was caught */
+    }
+    close(fds[1]);
+    while (len < sizeof buf - 1 && (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = 0;
+    close(fds[0]);
+    assert_int_equal(pid, waitpid(pid, &status, 0));
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+        fail_msg("misuse was not caught (status 0x%x, stderr \"%s\")", status, buf);
+    if (strstr(buf, message) == NULL)
+        fail_msg("abort message \"%s\" lacks \"%s\"", buf, message);
+}
+
+static parker_t shared_parker;
+
+static void *park_shared(void *arg)
+{
+    (void)arg;
+    parker_park(&shared_parker);
+    return NULL;
+}
+
+static void start_parked_thread(void)
+{
+    pthread_t t;
+    if (parker_init(&shared_parker) != 0)
+        _exit(30);
+    if (pthread_create(&t, NULL, park_shared, NULL) != 0)
+        _exit(31);
+    /* The misuse is only detectable once the first thread has published
+     * PARKED; wait until it is asleep. */
+    for (int i = 0; i < 5000; i++) {
+        test_sleep_ms(1);
+        if (__atomic_load_n((uint32_t *)&shared_parker, __ATOMIC_RELAXED) == 0xFFFFFFFFu)
+            break;
+    }
+}
+
+static void misuse_two_parkers(void)
+{
+    start_parked_thread();
+    parker_park(&shared_parker);
+}
+
+static void misuse_two_timed_parkers(void)
+{
+    start_parked_thread();
+    (void)parker_park_timeout(&shared_parker, 1000 * NS_PER_MS);
+}
+
+static void misuse_destroy_while_parked(void)
+{
+    start_parked_thread();
+    parker_destroy(&shared_parker);
+}
+
+static void misuse_park_null(void)
+{
+    parker_park(NULL);
+}
+
+static void misuse_unpark_null(void)
+{
+    parker_unpark(NULL);
+}
+
+static void misuse_destroy_null(void)
+{
+    parker_destroy(NULL);
+}
+
+static void misuse_park_destroyed(void)
+{
+    parker_t p;
+    if (parker_init(&p) != 0)
+        _exit(30);
+    parker_destroy(&p);
+    parker_park(&p);
+}
+
+static void test_two_threads_parked_at_once_aborts(void **state)
+{
+    (void)state;
+    expect_abort_with(misuse_two_parkers, "parker_park: two threads parked");
+    expect_abort_with(misuse_two_timed_parkers, "parker_park_timeout: two threads parked");
+}
+
+static void test_destroy_with_thread_parked_aborts(void **state)
+{
+    (void)state;
+    expect_abort_with(misuse_destroy_while_parked, "parker_destroy: a thread is parked");
+}
+
+static void test_null_parker_aborts(void **state)
+{
+    (void)state;
+    expect_abort_with(misuse_park_null, "parker_park: NULL parker");
+    expect_abort_with(misuse_unpark_null, "parker_unpark: NULL parker");
+    expect_abort_with(misuse_destroy_null, "parker_destroy: NULL parker");
+}
+
+static void test_destroyed_parker_use_aborts(void **state)
+{
+    (void)state;
+    expect_abort_with(misuse_park_destroyed, "not initialised");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_signal_storm_does_not_end_park),
+        cmocka_unit_test(test_signal_storm_does_not_shorten_timeout),
+        cmocka_unit_test(test_forked_child_can_park),
+        cmocka_unit_test(test_fork_while_a_thread_is_parked),
+#if defined(__linux__)
+        cmocka_unit_test(test_fast_paths_make_no_system_call),
+#endif
+        cmocka_unit_test(test_two_threads_parked_at_once_aborts),
+        cmocka_unit_test(test_destroy_with_thread_parked_aborts),
+        cmocka_unit_test(test_null_parker_aborts),
+        cmocka_unit_test(test_destroyed_parker_use_aborts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
