@@ -1,0 +1,246 @@
+#!/bin/sh
+# Consumer tests: libparker used the ways downstream projects use it.
+#   - install into a prefix, move the prefix elsewhere (relocatable), check
+#     the tree is complete and names no absolute path, then build against it
+#     with find_package (CMake) and with pkg-config + plain cc;
+#   - find_package against the build tree; find_package(parker 2.0) must fail;
+#   - add_subdirectory (vendoring), with PARKER_INSTALL on and off;
+#   - the public headers compiled as C99, C11 and C++ with gcc and clang,
+#     -Wall -Wextra -Wpedantic -Werror, linked and run;
+#   - BUILD_SHARED_LIBS=ON: SONAME libparker.so.1, exactly the PARKER_API
+#     functions exported, the cmocka suite and the consumers against the .so.
+# Build directories: build/pkg-*.  Exits non-zero on the first failure.
+set -eu
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+
+need_packages cmake gcc g++ clang make pkg-config binutils libcmocka-dev
+
+ROOT=$(pwd)
+CONSUMERS="$ROOT/tests/consumers"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+die() {
+  echo "consumers: FAIL: $*" >&2
+  exit 1
+}
+step() { echo "-- $*"; }
+
+# Quiet configure/build: show the log only when a step fails.
+quiet() {
+  log="$TMP/last.log"
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    die "command failed: $*"
+  fi
+}
+
+LOT_DEF=""
+[ -f include/parker_lot.h ] && LOT_DEF="-DCONSUMER_HAVE_LOT"
+
+# ---------------------------------------------------------------- static
+step "static library: configure, build, install"
+quiet cmake -S . -B build/pkg-static -DCMAKE_BUILD_TYPE=Release \
+  -DBUILD_SHARED_LIBS=OFF -DPARKER_BUILD_TESTS=OFF -DPARKER_BUILD_BENCH=OFF \
+  -DPARKER_BUILD_EXAMPLES=OFF
+quiet cmake --build build/pkg-static -j "$JOBS"
+rm -rf build/pkg-prefix
+quiet cmake --install build/pkg-static --prefix build/pkg-prefix
+
+# check_tree PREFIX KIND: every file a consumer needs is there, under
+# GNUInstallDirs names, and no text file names an absolute path of this
+# machine (source, build or original prefix, or the default prefix).
+check_tree() {
+  p=$1
+  pc=$(find "$p" -name parker.pc -path '*/pkgconfig/*')
+  [ -n "$pc" ] || die "$2 install: no parker.pc"
+  libdir=$(dirname "$(dirname "$pc")")
+  cmakedir="$libdir/cmake/parker"
+  for f in parkerConfig.cmake parkerConfigVersion.cmake parkerTargets.cmake; do
+    [ -f "$cmakedir/$f" ] || die "$2 install: missing ${cmakedir#"$p"/}/$f"
+  done
+  ls "$cmakedir"/parkerTargets-*.cmake >/dev/null 2>&1 \
+    || die "$2 install: no per-configuration targets file"
+  for h in include/*.h; do
+    [ -f "$p/$h" ] || die "$2 install: header $h not installed"
+  done
+  [ -f "$p/share/doc/parker/LICENSE" ] || die "$2 install: LICENSE not installed"
+  if [ "$2" = static ]; then
+    [ -f "$libdir/libparker.a" ] || die "static install: no libparker.a"
+  else
+    [ -f "$libdir/libparker.so.1.0.0" ] && [ -L "$libdir/libparker.so.1" ] \
+      && [ -L "$libdir/libparker.so" ] \
+      || die "shared install: libparker.so, .so.1 -> .so.1.0.0 chain incomplete"
+  fi
+  if grep -rIl -e "$ROOT" -e "/usr/local" "$p"; then
+    die "$2 install: the files above name an absolute path (not relocatable)"
+  fi
+}
+
+# consume PREFIX KIND: find_package and pkg-config consumers against PREFIX.
+consume() {
+  p=$1
+  b="build/pkg-consumer-$2"
+  rm -rf "$b"
+  step "$2: find_package(parker 1.0 CONFIG REQUIRED) against $p"
+  quiet cmake -S "$CONSUMERS/find_package" -B "$b-cmake" -DCMAKE_PREFIX_PATH="$p" \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+  quiet cmake --build "$b-cmake" -j "$JOBS"
+  "$b-cmake/app" || die "$2: find_package consumer failed"
+
+  step "$2: pkg-config + plain cc (C99) against $p"
+  pcdir=$(dirname "$(find "$p" -name parker.pc -path '*/pkgconfig/*')")
+  export PKG_CONFIG_PATH="$pcdir"
+  [ "$(pkg-config --modversion parker)" = 1.0.0 ] || die "$2: pkg-config version"
+  pkg-config --libs --static parker | grep -q -- '-pthread' \
+    || die "$2: parker.pc lacks -pthread in Libs.private"
+  mkdir -p "$b-pc"
+  # shellcheck disable=SC2046
+  cc -std=c99 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags parker) \
+    "$CONSUMERS/app.c" -o "$b-pc/app" $(pkg-config --libs --static parker) \
+    || die "$2: pkg-config consumer does not build"
+  unset PKG_CONFIG_PATH
+  if [ "$2" = shared ]; then
+    readelf -d "$b-pc/app" | grep -q 'NEEDED.*\[libparker\.so\.1\]' \
+      || die "shared: the consumer does not record the SONAME libparker.so.1"
+    LD_LIBRARY_PATH="$(dirname "$pcdir")" "$b-pc/app" || die "$2: pkg-config consumer failed"
+  else
+    "$b-pc/app" || die "$2: pkg-config consumer failed"
+  fi
+}
+
+# The install is checked after moving it: a file that still pointed at the
+# original prefix would break here rather than pass by accident.
+mv build/pkg-prefix "$TMP/moved-static"
+check_tree "$TMP/moved-static" static
+consume "$TMP/moved-static" static
+
+step "SameMajorVersion: find_package(parker 2.0) must fail"
+rm -rf build/pkg-consumer-major
+if cmake -S "$CONSUMERS/find_package" -B build/pkg-consumer-major \
+     -DCMAKE_PREFIX_PATH="$TMP/moved-static" -DCONSUMER_REQUIRE_VERSION=2.0 \
+     >"$TMP/major.log" 2>&1; then
+  die "find_package(parker 2.0) accepted version 1.0.0"
+fi
+grep -q 'version: 1.0.0' "$TMP/major.log" \
+  || { cat "$TMP/major.log" >&2; die "find_package(parker 2.0) failed for another reason"; }
+
+step "build tree: find_package with parker_DIR=build/pkg-static"
+rm -rf build/pkg-consumer-buildtree
+quiet cmake -S "$CONSUMERS/find_package" -B build/pkg-consumer-buildtree \
+  -Dparker_DIR="$ROOT/build/pkg-static" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+quiet cmake --build build/pkg-consumer-buildtree -j "$JOBS"
+build/pkg-consumer-buildtree/app || die "build-tree consumer failed"
+
+# ---------------------------------------------------------------- vendoring
+step "add_subdirectory consumer"
+rm -rf build/pkg-consumer-subdir
+quiet cmake -S "$CONSUMERS/add_subdirectory" -B build/pkg-consumer-subdir \
+  -DPARKER_SOURCE_DIR="$ROOT"
+quiet cmake --build build/pkg-consumer-subdir -j "$JOBS"
+build/pkg-consumer-subdir/app || die "add_subdirectory consumer failed"
+quiet cmake --install build/pkg-consumer-subdir --prefix "$TMP/subdir-on"
+[ -f "$TMP/subdir-on/include/parker.h" ] \
+  || die "vendored with PARKER_INSTALL=ON (default): parker.h not installed"
+quiet cmake -S "$CONSUMERS/add_subdirectory" -B build/pkg-consumer-subdir -DPARKER_INSTALL=OFF
+quiet cmake --install build/pkg-consumer-subdir --prefix "$TMP/subdir-off"
+if [ -n "$(find "$TMP/subdir-off" -type f 2>/dev/null)" ]; then
+  find "$TMP/subdir-off" -type f >&2
+  die "vendored with PARKER_INSTALL=OFF: libparker files were installed"
+fi
+
+# ---------------------------------------------------------------- headers
+LIBA="$ROOT/build/pkg-static/libparker.a"
+WFLAGS="-Wall -Wextra -Wpedantic -Werror"
+mkdir -p build/pkg-headers
+for cc in gcc clang; do
+  for std in c99 c11; do
+    step "header as $std with $cc"
+    out="build/pkg-headers/check-$cc-$std"
+    # shellcheck disable=SC2086
+    $cc -std=$std $WFLAGS $LOT_DEF -Iinclude "$CONSUMERS/header/check.c" -o "$out" \
+      "$LIBA" -pthread || die "header does not compile as $std with $cc"
+    "$out" || die "header check $std/$cc failed at run time"
+  done
+done
+for cxx in g++ clang++; do
+  for std in c++11 c++17; do
+    step "header in a C++ TU ($std) with $cxx"
+    out="build/pkg-headers/check-$cxx-$std"
+    # shellcheck disable=SC2086
+    $cxx -std=$std $WFLAGS $LOT_DEF -Iinclude "$CONSUMERS/header/check.cpp" -o "$out" \
+      "$LIBA" -pthread || die "header does not compile/link as $std with $cxx"
+    "$out" || die "C++ header check $std/$cxx failed at run time"
+  done
+done
+
+# ---------------------------------------------------------------- shared
+step "shared library: configure, build (with the cmocka suite)"
+quiet cmake -S . -B build/pkg-shared -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+  -DPARKER_BUILD_TESTS=ON -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF
+quiet cmake --build build/pkg-shared -j "$JOBS"
+SO=build/pkg-shared/libparker.so
+[ "$(readlink "$SO")" = libparker.so.1 ] && [ "$(readlink "$SO.1")" = libparker.so.1.0.0 ] \
+  || die "shared: expected libparker.so -> libparker.so.1 -> libparker.so.1.0.0"
+soname=$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = libparker.so.1 ] || die "shared: SONAME is '$soname', want libparker.so.1"
+
+step "shared: exported symbols are exactly the PARKER_API functions"
+nm -D --defined-only "$SO" | awk '{print $NF}' | sort >"$TMP/exported"
+# Every declaration reads "PARKER_API <type> <name>(...);" on one line.
+sed -n 's/^PARKER_API[^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' include/*.h | sort >"$TMP/declared"
+[ -s "$TMP/declared" ] || die "shared: no PARKER_API declarations found in include/*.h"
+if ! diff -u "$TMP/declared" "$TMP/exported"; then
+  die "shared: exported symbols differ from the header's PARKER_API functions (-declared +exported)"
+fi
+if grep -v '^parker_[a-z]' "$TMP/exported"; then
+  die "shared: symbols above are exported but are not public parker_ names"
+fi
+echo "   $(wc -l <"$TMP/exported") symbols, all parker_*"
+
+step "shared: cmocka suite against libparker.so"
+(cd build/pkg-shared && ctest --output-on-failure -j 1 >"$TMP/ctest.log" 2>&1) \
+  || { cat "$TMP/ctest.log" >&2; die "shared: test suite failed"; }
+grep -E 'tests passed' "$TMP/ctest.log"
+# The tests must really have run against the shared object.
+ldd build/pkg-shared/tests/test_parker | grep -q 'libparker\.so\.1 ' \
+  || die "shared: test_parker is not linked against libparker.so.1"
+
+rm -rf build/pkg-prefix-shared
+quiet cmake --install build/pkg-shared --prefix build/pkg-prefix-shared
+mv build/pkg-prefix-shared "$TMP/moved-shared"
+check_tree "$TMP/moved-shared" shared
+if readelf -d "$TMP/moved-shared/lib/libparker.so.1.0.0" | grep -E 'RPATH|RUNPATH'; then
+  die "shared install: the installed library carries a build-tree run path"
+fi
+consume "$TMP/moved-shared" shared
+
+# ---------------------------------------------------------------- Windows DLL
+# The same export rule for the DLL: PARKER_API is dllexport while building,
+# and the installed CMake target hands PARKER_SHARED (dllimport) to users.
+step "Windows DLL (mingw-w64): exports and install tree"
+need_packages gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64
+quiet cmake -S . -B build/pkg-mingw-shared \
+  -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchains/mingw-w64-x86_64.cmake" \
+  -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DPARKER_BUILD_TESTS=OFF \
+  -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF
+quiet cmake --build build/pkg-mingw-shared -j "$JOBS"
+x86_64-w64-mingw32-objdump -p build/pkg-mingw-shared/libparker.dll \
+  | sed -n '/Ordinal\/Name Pointer/,/^$/s/^[[:space:]]*\[ *[0-9]*\] //p' | sort >"$TMP/dll-exported"
+if ! diff -u "$TMP/declared" "$TMP/dll-exported"; then
+  die "DLL: exported symbols differ from the header's PARKER_API functions (-declared +exported)"
+fi
+quiet cmake --install build/pkg-mingw-shared --prefix "$TMP/mingw"
+[ -f "$TMP/mingw/bin/libparker.dll" ] && [ -f "$TMP/mingw/lib/libparker.dll.a" ] \
+  || die "DLL install: libparker.dll in bin/ and libparker.dll.a in lib/ expected"
+grep -q 'INTERFACE_COMPILE_DEFINITIONS "PARKER_SHARED"' "$TMP/mingw/lib/cmake/parker/parkerTargets.cmake" \
+  || die "DLL install: the CMake target does not define PARKER_SHARED for users"
+grep -q '^Cflags:.*-DPARKER_SHARED' "$TMP/mingw/lib/pkgconfig/parker.pc" \
+  || die "DLL install: parker.pc does not define PARKER_SHARED"
+if grep -rIl -e "$ROOT" -e "/usr/local" "$TMP/mingw"; then
+  die "DLL install: the files above name an absolute path"
+fi
+echo "   $(wc -l <"$TMP/dll-exported") symbols exported from libparker.dll"
+
+echo "consumers: all checks passed"
