@@ -1,0 +1,206 @@
+/*
+ * parker_lot.h - the parking lot: park on any address, wake by address.
+ *
+ * The futex idea on every OS and for 1-, 2-, 4- and 8-byte words: a thread
+ * parks on an address while the word there holds an expected value, another
+ * thread changes the word and unparks by the same address.  A lock or an
+ * event built on it can be a single byte, because the queue of waiting
+ * threads lives in the lot (a process-wide hash table), not in the object.
+ * This is CPython's _PyParkingLot, WebKit's WTF::ParkingLot and Rust's
+ * parking_lot_core, for C, built on the per-thread parker (parker.h) and
+ * working the same on every backend.
+ *
+ * Guarantees (each covered by a test in tests/test_lot.c):
+ *   - Atomic compare: parker_lot_park reads the word and enqueues the caller
+ *     under the same queue lock that parker_lot_unpark_* take, so a thread
+ *     that changes the word and then unparks the address can never slip in
+ *     between the compare and the sleep (no lost wake-ups).
+ *   - FIFO per address: unpark_one wakes the thread that has waited longest
+ *     on that address.  Addresses that share a hash bucket never wake each
+ *     other, and has_more_waiters is exact for the address.
+ *   - Exactly once: every unpark_one that returns 1 makes exactly one park
+ *     return PARKER_OK, also when that waiter's timeout expires at the same
+ *     moment (it then reports PARKER_OK, never PARKER_TIMEDOUT).
+ *   - No spurious returns: PARKER_OK only after an unpark chose this thread;
+ *     PARKER_TIMEDOUT only once parker_now_ns() has reached the deadline.
+ *   - Memory ordering: everything the waking thread wrote before calling
+ *     unpark (and everything its callback wrote) is visible to the woken
+ *     thread when its park returns PARKER_OK.
+ *   - No allocation, ever: a waiter's queue entry lives on its own stack.
+ *
+ * Callbacks (parker_lot_unpark_fn, the validate and before-sleep callbacks,
+ * the requeue callback) must not call into the lot for an address that
+ * hashes to a queue they run under (in practice: must not call the lot at
+ * all, except where a callback's comment says otherwise), must not block for
+ * long (they hold a queue lock that unrelated addresses share) and must not
+ * unwind (longjmp, C++ exceptions) out of the library.  Doing so is
+ * undefined.
+ *
+ * fork: in a child process only the forking thread exists, so every queued
+ * entry and every held queue lock belongs to a dead thread.  The lot
+ * registers parker_lot_after_fork with pthread_atfork (POSIX systems, the
+ * first time any lot function runs), so a child can use the lot at once.
+ *
+ * Results are the pinned values of parker.h plus PARKER_AGAIN.
+ */
+#ifndef PARKER_LOT_H
+#define PARKER_LOT_H
+
+#include "parker.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The word at the address did not hold the expected value (or a validate
+ * callback returned 0): the caller did not sleep. */
+#define PARKER_AGAIN 2
+
+/*
+ * Called by parker_lot_unpark_one exactly once, while the address's queue is
+ * still locked and before the woken thread can run.  park_arg is the woken
+ * waiter's park_arg, or NULL if no thread was waiting (the callback is still
+ * called then).  has_more_waiters is 1 if other threads are still waiting on
+ * the same address after this one was taken off, else 0 (exact per address).
+ * This is where a lock clears or keeps its "has parked" bit without racing
+ * threads that are about to park: they cannot enqueue until fn returns.
+ */
+typedef void (*parker_lot_unpark_fn)(void *arg, void *park_arg, int has_more_waiters);
+
+/*
+ * Park the calling thread on `address` if the `size` bytes there equal the
+ * `size` bytes at `expected`.
+ *
+ * size is 1, 2, 4 or 8 and address must be aligned to size; the word is read
+ * with an atomic load of that size, under the queue lock of the address, so
+ * the compare and the enqueue are atomic with respect to every
+ * parker_lot_unpark_* on the same address.  The other threads must access
+ * the word atomically too (any memory order); the lot never writes it.
+ * expected is read with a plain load and may be unaligned.
+ *
+ * timeout_ns is relative, on parker_now_ns()'s clock; 0 never sleeps (after
+ * the compare); PARKER_FOREVER (UINT64_MAX) never expires.  park_arg is
+ * handed to the unparker's parker_lot_unpark_fn.
+ *
+ * Returns
+ *   PARKER_OK       an unpark_one, unpark_all or requeue-with-wake chose
+ *                   this thread (never spuriously);
+ *   PARKER_AGAIN    the word did not equal *expected; did not sleep;
+ *   PARKER_TIMEDOUT the word was equal but no unpark came before the
+ *                   timeout; never before timeout_ns have passed;
+ *   PARKER_INVALID  address or expected is NULL, size is not 1, 2, 4 or 8,
+ *                   or address is not a multiple of size; nothing happened.
+ *
+ * Any thread; any number of threads may park on one address.  Not
+ * async-signal-safe (it takes a queue lock).  The word must stay mapped
+ * while threads can park on it (it is read, never written); the address is
+ * only a key afterwards.
+ */
+PARKER_API int parker_lot_park(const void *address, const void *expected, size_t size,
+                               uint64_t timeout_ns, void *park_arg);
+
+/*
+ * As parker_lot_park with an absolute deadline on parker_now_ns()'s clock.
+ * A deadline at or before now never sleeps (PARKER_TIMEDOUT after an equal
+ * compare, PARKER_AGAIN after an unequal one); PARKER_FOREVER never expires.
+ */
+PARKER_API int parker_lot_park_until(const void *address, const void *expected, size_t size,
+                                     uint64_t deadline_ns, void *park_arg);
+
+/*
+ * Wake the thread that has waited longest on `address`.  Returns 1 if a
+ * thread was taken off the queue (its park will return PARKER_OK, exactly
+ * once), 0 if none was waiting.
+ *
+ * If fn is not NULL it is called exactly once, under the queue lock, before
+ * the woken thread can run: fn(arg, park_arg of the woken waiter or NULL if
+ * there was none, has_more_waiters).  The woken thread is unparked after the
+ * queue lock is released, so it never wakes up only to block on that lock.
+ *
+ * Any thread, any address (NULL and never-parked addresses simply have no
+ * waiters).  fn must follow the callback rules at the top of this header.
+ */
+PARKER_API int parker_lot_unpark_one(const void *address, parker_lot_unpark_fn fn, void *arg);
+
+/*
+ * Wake every thread waiting on `address`; returns how many.  Threads that
+ * start parking after the queue was emptied are not woken.  Any thread.
+ */
+PARKER_API size_t parker_lot_unpark_all(const void *address);
+
+/*
+ * Forget every queued waiter and reset every queue lock.  For a child
+ * process right after fork(), whose other threads are gone: their entries
+ * are dead and a lock one of them held would otherwise stay held forever.
+ *
+ * On POSIX systems the lot registers this function with pthread_atfork (as a
+ * child handler) the first time any parker_lot_* function is called, so a
+ * program does not need to call it.  Call it yourself only in a child created
+ * by a fork that bypassed pthread_atfork handlers (a raw clone/fork system
+ * call), before any other lot call, while the child has one thread.
+ * Calling it while other threads of the process use the lot is undefined
+ * (their waits would never end).
+ */
+PARKER_API void parker_lot_after_fork(void);
+
+/*
+ * Conditional park (parking_lot_core's park, WebKit's parkConditionally).
+ *
+ * validate(arg) runs with the queue of `address` locked; it returns nonzero
+ * to park, 0 to give up (result PARKER_AGAIN, before_sleep is not called).
+ * Because unparks of the address take the same lock, whatever validate
+ * checks cannot change under it by a thread that then unparks `address`.
+ *
+ * before_sleep(arg), if not NULL, runs after the caller was queued and the
+ * queue lock was released, just before the caller sleeps: the place to
+ * release a user-level lock that the waker needs (condition variables).  It
+ * may call the lot, including an unpark of `address` that wakes the caller
+ * itself (its park then returns PARKER_OK at once).  It runs also when the
+ * deadline has already passed.
+ *
+ * address is any non-NULL pointer, used only as a key (no alignment needed,
+ * never dereferenced).  deadline_ns as in parker_lot_park_until.
+ *
+ * Returns PARKER_OK, PARKER_TIMEDOUT (never early), PARKER_AGAIN (validate
+ * returned 0), or PARKER_INVALID (address or validate is NULL).  Any thread.
+ */
+typedef int (*parker_lot_validate_fn)(void *arg);
+typedef void (*parker_lot_before_sleep_fn)(void *arg);
+
+PARKER_API int parker_lot_park_if(const void *address, parker_lot_validate_fn validate,
+                                  parker_lot_before_sleep_fn before_sleep, void *arg,
+                                  uint64_t deadline_ns, void *park_arg);
+
+/*
+ * Requeue: wake up to max_wake of the longest waiters on `from`, then move up
+ * to max_requeue of the following ones, without waking them, to the tail of
+ * `to`'s queue, keeping their order.  What a condition variable's notify_all
+ * needs: wake one thread and let the others wait on the mutex instead of
+ * stampeding it (parking_lot_core's unpark_requeue; CPython and WebKit have
+ * none).
+ *
+ * Both queues are locked together.  If fn is not NULL it is called exactly
+ * once under both locks, before any woken thread can run, with the numbers
+ * of threads woken and moved: fn(arg, woken, requeued).  A lock typically
+ * sets its "has parked" bit there when requeued > 0, so that its next unlock
+ * unparks the moved threads.  A moved thread keeps its deadline and park_arg
+ * and returns PARKER_OK when an unpark of `to` wakes it.
+ *
+ * Returns the number of threads woken; *requeued (if not NULL) receives the
+ * number moved.  from == to is allowed (moved threads go to the tail).  NULL
+ * addresses have no waiters.  Any thread.
+ */
+typedef void (*parker_lot_requeue_fn)(void *arg, size_t woken, size_t requeued);
+
+PARKER_API size_t parker_lot_requeue(const void *from, const void *to, size_t max_wake,
+                                     size_t max_requeue, parker_lot_requeue_fn fn, void *arg,
+                                     size_t *requeued);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARKER_LOT_H */

@@ -1,0 +1,4 @@
+# The parking lot's tests (included by tests/CMakeLists.txt).  test_lot.c
+# includes the private src/lot_hash.h to pick addresses that share a bucket.
+parker_add_test(test_lot test_lot.c)
+target_include_directories(test_lot PRIVATE ${PROJECT_SOURCE_DIR}/src)
