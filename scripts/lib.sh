@@ -36,7 +36,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # run_preset NAME: configure, build and test one CMake preset.
 run_preset() {
   echo "== preset $1"
-  cmake --preset "$1" >/dev/null || return 1
+  cmake --preset "$1" --fresh >/dev/null || return 1
   cmake --build "build/$1" -j "$JOBS" || return 1
   (cd "build/$1" && ctest --output-on-failure -j 1) || return 1
 }

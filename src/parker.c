@@ -101,33 +101,69 @@ static int backend_wait(parker_t *p, uint64_t deadline)
 /* ------------------------------------------------------------------------
  * Adaptive spin.  Per thread (only the owner parks, so the owner's history
  * is the right one): a spin that ended with a token grows the next budget, a
- * spin that had to block shrinks it quickly, so that when the unparker is not
- * running (cores oversubscribed) the spin costs almost nothing.  pause only;
- * never sched_yield (a yield hands the core to a busy thread and adds its
- * timeslice to the wake latency).
+ * spin that had to block shrinks it fast, so that when the unparker is not
+ * running (cores oversubscribed, or both threads on one CPU) the spin costs
+ * almost nothing.  pause only; never sched_yield (a yield hands the core to
+ * a busy thread and adds its timeslice to the wake latency).
+ *
+ * Only a successful spin grows the budget.  Growing it also when the token
+ * came soon after blocking looks attractive (it would let a ping-pong that
+ * has fallen asleep climb back into spinning) but was measured to backfire:
+ * when the scheduler puts both threads on one CPU, the reply always comes
+ * right after the spinner blocks, because the spinner was what kept the
+ * replier off the CPU; the budget then grows to the maximum and every round
+ * trip pays two full spins (3x slower than no spin at all in bench/).
+ *
+ * The budget is time, not a count of pauses: one pause takes ~3 ns on older
+ * Intel cores and 30-45 ns on Skylake-and-later Intel and on AMD Zen (30 ns
+ * on the EPYC VM the benchmarks ran on), so a count that is right on one CPU
+ * spins 10x too long or too short on another.  The clock is read only after
+ * each SPIN_CHUNK pauses, never before the first chunk: a partner that
+ * answers within a chunk (a ping-pong on two cores) pays no clock read.
+ *
+ * SPIN_MAX_NS bounds what one failed spin can burn after a run of
+ * successes.  Spinning only wins when the token comes sooner than blocking
+ * would deliver it; blocking costs a futex wait, a cross-CPU wake-up (3-40 us
+ * on a VM, a few us on bare metal) and the unparker's wake call, and a spin
+ * longer than that cannot win more than it burns (the spin-then-block rule):
+ * 20 us.  SPIN_MIN_NS keeps about one chunk of spinning after many
+ * failures: a few hundred ns is noise next to a sleep, and it still catches
+ * an unpark that is already on its way.
  * ---------------------------------------------------------------------- */
-#define SPIN_MIN   8u
-#define SPIN_START 64u
-#define SPIN_MAX   2048u
+#define SPIN_CHUNK    16u
+#define SPIN_MIN_NS   500u
+#define SPIN_START_NS 2000u
+#define SPIN_MAX_NS   20000u
 
-static PARKER__THREAD_LOCAL uint32_t spin_budget;
+static PARKER__THREAD_LOCAL uint32_t spin_budget; /* ns; 0 = not yet set */
 
 static int spin_for_token(uint32_t *word)
 {
-    uint32_t budget = spin_budget ? spin_budget : SPIN_START;
+    uint32_t budget = spin_budget ? spin_budget : SPIN_START_NS;
+    uint64_t start = 0;
     uint32_t i;
-    for (i = 0; i < budget; i++) {
-        parker__cpu_relax();
-        if (parker__load_relaxed(word) == PARKER__NOTIFIED) {
-            uint32_t expected = PARKER__NOTIFIED;
-            if (parker__cas_acquire(word, &expected, PARKER__EMPTY)) {
-                uint32_t grown = budget + budget / 2u;
-                spin_budget = grown < SPIN_MAX ? grown : SPIN_MAX;
-                return 1;
+    for (;;) {
+        uint64_t now;
+        for (i = 0; i < SPIN_CHUNK; i++) {
+            parker__cpu_relax();
+            /* A relaxed load first, so that waiting does not pull the line
+             * away from the unparker with a write; the CAS takes it once. */
+            if (parker__load_relaxed(word) == PARKER__NOTIFIED) {
+                uint32_t expected = PARKER__NOTIFIED;
+                if (parker__cas_acquire(word, &expected, PARKER__EMPTY)) {
+                    uint32_t grown = budget + budget / 2u;
+                    spin_budget = grown < SPIN_MAX_NS ? grown : SPIN_MAX_NS;
+                    return 1;
+                }
             }
         }
+        now = parker__sys_now_ns();
+        if (start == 0)
+            start = now; /* the first chunk is free: see above */
+        else if (now - start >= budget)
+            break;
     }
-    spin_budget = budget / 4u > SPIN_MIN ? budget / 4u : SPIN_MIN;
+    spin_budget = budget / 4u > SPIN_MIN_NS ? budget / 4u : SPIN_MIN_NS;
     return 0;
 }
 
@@ -144,8 +180,9 @@ static int park_slow(parker_t *p, uint64_t deadline, const char *func)
         uint64_t now = parker__sys_now_ns();
         if (now >= deadline)
             return PARKER_TIMEDOUT;
-        /* A spin longer than the remaining time would overshoot it. */
-        if (deadline - now > 20000u && spin_for_token(word))
+        /* A spin longer than the remaining time would overshoot it; the
+         * spin is at most SPIN_MAX_NS plus a chunk. */
+        if (deadline - now > 2u * SPIN_MAX_NS && spin_for_token(word))
             return PARKER_OK;
     } else if (spin_for_token(word)) {
         return PARKER_OK;

@@ -1,0 +1,321 @@
+/*
+ * peers.c - the C contenders written here: raw_futex (the minimal
+ * three-state futex parker, the practical lower bound), pthread_cond
+ * (mutex + condvar + counter, the HotSpot Parker's shape) and glibc's sem_t
+ * behind a flag.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "peers.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- raw_futex: EMPTY 0 / NOTIFIED 1 / PARKED -1 -------------------- */
+typedef struct { int32_t state; } raw_futex_t;
+
+static void *rf_self(void)
+{
+    return calloc(1, sizeof(raw_futex_t));
+}
+
+static void rf_release(void *h)
+{
+    free(h);
+}
+
+static inline void rf_park_inl(raw_futex_t *p)
+{
+    /* NOTIFIED -> EMPTY returns; EMPTY -> PARKED sleeps. */
+    if (__atomic_fetch_sub(&p->state, 1, __ATOMIC_ACQUIRE) == 1)
+        return;
+    for (;;) {
+        int32_t one = 1;
+        (void)syscall(SYS_futex, &p->state, FUTEX_WAIT_PRIVATE, -1, NULL, NULL, 0);
+        if (__atomic_compare_exchange_n(&p->state, &one, 0, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return;
+    }
+}
+
+static inline void rf_unpark_inl(raw_futex_t *p)
+{
+    if (__atomic_exchange_n(&p->state, 1, __ATOMIC_RELEASE) == -1)
+        (void)syscall(SYS_futex, &p->state, FUTEX_WAKE_PRIVATE, 1);
+}
+
+static void rf_park(void *h)
+{
+    rf_park_inl((raw_futex_t *)h);
+}
+
+static void rf_unpark(void *h)
+{
+    rf_unpark_inl((raw_futex_t *)h);
+}
+
+static int rf_park_timeout(void *h, uint64_t ns)
+{
+    raw_futex_t *p = (raw_futex_t *)h;
+    struct timespec ts;
+    if (__atomic_fetch_sub(&p->state, 1, __ATOMIC_ACQUIRE) == 1)
+        return 0;
+    ts.tv_sec = (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    (void)syscall(SYS_futex, &p->state, FUTEX_WAIT_PRIVATE, -1, &ts, NULL, 0);
+    return __atomic_exchange_n(&p->state, 0, __ATOMIC_ACQUIRE) == 1 ? 0 : 1;
+}
+
+static void rf_fast(void *h, uint64_t n)
+{
+    raw_futex_t *p = (raw_futex_t *)h;
+    uint64_t i;
+    for (i = 0; i < n; i++) {
+        rf_unpark_inl(p);
+        rf_park_inl(p);
+    }
+}
+
+static void rf_idle(void *h, uint64_t n)
+{
+    raw_futex_t *p = (raw_futex_t *)h;
+    uint64_t i;
+    for (i = 0; i < n; i++)
+        rf_unpark_inl(p);
+    rf_park_inl(p);
+}
+
+const bench_contender bench_raw_futex = {
+    "raw_futex", rf_self, rf_release, rf_park, rf_park_timeout, rf_unpark,
+    rf_fast, rf_idle, sizeof(raw_futex_t), "inline three-state futex parker",
+};
+
+/* ---- pthread_cond: HotSpot's Parker shape --------------------------- */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int counter;
+} cond_parker_t;
+
+static void *cp_self(void)
+{
+    cond_parker_t *p = (cond_parker_t *)malloc(sizeof *p);
+    pthread_condattr_t a;
+    if (p == NULL)
+        return NULL;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_mutex_init(&p->mutex, NULL);
+    pthread_cond_init(&p->cond, &a);
+    pthread_condattr_destroy(&a);
+    p->counter = 0;
+    return p;
+}
+
+static void cp_release(void *h)
+{
+    cond_parker_t *p = (cond_parker_t *)h;
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->mutex);
+    free(p);
+}
+
+static inline int cp_wait(cond_parker_t *p, const struct timespec *deadline)
+{
+    int r = 0;
+    /* Fast path without the lock, as HotSpot does. */
+    if (__atomic_exchange_n(&p->counter, 0, __ATOMIC_ACQUIRE) > 0)
+        return 0;
+    pthread_mutex_lock(&p->mutex);
+    while (p->counter == 0 && r == 0)
+        r = deadline ? pthread_cond_timedwait(&p->cond, &p->mutex, deadline)
+                     : pthread_cond_wait(&p->cond, &p->mutex);
+    r = p->counter > 0 ? 0 : 1;
+    __atomic_store_n(&p->counter, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&p->mutex);
+    return r;
+}
+
+static inline void cp_unpark_inl(cond_parker_t *p)
+{
+    int s;
+    pthread_mutex_lock(&p->mutex);
+    s = p->counter;
+    __atomic_store_n(&p->counter, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&p->mutex);
+    if (s < 1)
+        pthread_cond_signal(&p->cond);
+}
+
+static void cp_park(void *h)
+{
+    (void)cp_wait((cond_parker_t *)h, NULL);
+}
+
+static int cp_park_timeout(void *h, uint64_t ns)
+{
+    struct timespec ts;
+    uint64_t t;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
+    ts.tv_sec = (time_t)(t / 1000000000u);
+    ts.tv_nsec = (long)(t % 1000000000u);
+    return cp_wait((cond_parker_t *)h, &ts);
+}
+
+static void cp_unpark(void *h)
+{
+    cp_unpark_inl((cond_parker_t *)h);
+}
+
+static void cp_fast(void *h, uint64_t n)
+{
+    cond_parker_t *p = (cond_parker_t *)h;
+    uint64_t i;
+    for (i = 0; i < n; i++) {
+        cp_unpark_inl(p);
+        (void)cp_wait(p, NULL);
+    }
+}
+
+static void cp_idle(void *h, uint64_t n)
+{
+    cond_parker_t *p = (cond_parker_t *)h;
+    uint64_t i;
+    for (i = 0; i < n; i++)
+        cp_unpark_inl(p);
+    (void)cp_wait(p, NULL);
+}
+
+const bench_contender bench_pthread_cond = {
+    "pthread_cond", cp_self, cp_release, cp_park, cp_park_timeout, cp_unpark,
+    cp_fast, cp_idle, sizeof(cond_parker_t), "mutex + condvar + counter (HotSpot)",
+};
+
+/* ---- sem_t behind a flag (the flag keeps at most one token) ---------- */
+typedef struct {
+    int flag;
+    sem_t sem;
+} sem_parker_t;
+
+static void *sp_self(void)
+{
+    sem_parker_t *p = (sem_parker_t *)malloc(sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->flag = 0;
+    sem_init(&p->sem, 0, 0);
+    return p;
+}
+
+static void sp_release(void *h)
+{
+    sem_parker_t *p = (sem_parker_t *)h;
+    sem_destroy(&p->sem);
+    free(p);
+}
+
+static inline void sp_park_inl(sem_parker_t *p)
+{
+    while (sem_wait(&p->sem) != 0 && errno == EINTR) {
+    }
+    __atomic_store_n(&p->flag, 0, __ATOMIC_RELEASE);
+}
+
+static inline void sp_unpark_inl(sem_parker_t *p)
+{
+    if (__atomic_exchange_n(&p->flag, 1, __ATOMIC_ACQ_REL) == 0)
+        sem_post(&p->sem);
+}
+
+static void sp_park(void *h)
+{
+    sp_park_inl((sem_parker_t *)h);
+}
+
+static int sp_park_timeout(void *h, uint64_t ns)
+{
+    sem_parker_t *p = (sem_parker_t *)h;
+    struct timespec ts;
+    uint64_t t;
+    int r;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
+    ts.tv_sec = (time_t)(t / 1000000000u);
+    ts.tv_nsec = (long)(t % 1000000000u);
+    while ((r = sem_clockwait(&p->sem, CLOCK_MONOTONIC, &ts)) != 0 && errno == EINTR) {
+    }
+    if (r != 0)
+        return 1;
+    __atomic_store_n(&p->flag, 0, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void sp_unpark(void *h)
+{
+    sp_unpark_inl((sem_parker_t *)h);
+}
+
+static void sp_fast(void *h, uint64_t n)
+{
+    sem_parker_t *p = (sem_parker_t *)h;
+    uint64_t i;
+    for (i = 0; i < n; i++) {
+        sp_unpark_inl(p);
+        sp_park_inl(p);
+    }
+}
+
+static void sp_idle(void *h, uint64_t n)
+{
+    sem_parker_t *p = (sem_parker_t *)h;
+    uint64_t i;
+    for (i = 0; i < n; i++)
+        sp_unpark_inl(p);
+    sp_park_inl(p);
+}
+
+const bench_contender bench_sem = {
+    "sem_t", sp_self, sp_release, sp_park, sp_park_timeout, sp_unpark,
+    sp_fast, sp_idle, sizeof(sem_parker_t), "glibc sem_t behind a flag",
+};
+
+/* ---- Rust, through the staticlib's C entry points --------------------- */
+#if defined(BENCH_HAVE_RUST_STD)
+void *bench_rust_std_self(void);
+void bench_rust_std_release(void *h);
+void bench_rust_std_park(void *h);
+int bench_rust_std_park_timeout(void *h, uint64_t ns);
+void bench_rust_std_unpark(void *h);
+void bench_rust_std_fast(void *h, uint64_t n);
+void bench_rust_std_idle(void *h, uint64_t n);
+
+const bench_contender bench_rust_std = {
+    "rust-std", bench_rust_std_self, bench_rust_std_release, bench_rust_std_park,
+    bench_rust_std_park_timeout, bench_rust_std_unpark, bench_rust_std_fast,
+    bench_rust_std_idle, 0, "std::thread::park/unpark",
+};
+#endif
+
+#if defined(BENCH_HAVE_PLC)
+void *bench_plc_self(void);
+void bench_plc_release(void *h);
+void bench_plc_park(void *h);
+int bench_plc_park_timeout(void *h, uint64_t ns);
+void bench_plc_unpark(void *h);
+void bench_plc_fast(void *h, uint64_t n);
+void bench_plc_idle(void *h, uint64_t n);
+
+const bench_contender bench_plc = {
+    "parking_lot_core", bench_plc_self, bench_plc_release, bench_plc_park,
+    bench_plc_park_timeout, bench_plc_unpark, bench_plc_fast, bench_plc_idle, 4,
+    "4-byte word + park/unpark_one",
+};
+#endif
