@@ -1,0 +1,66 @@
+#!/bin/sh
+# Model-check the parking protocols in verify/ with spin: every good model
+# must pass (no assertion violation, no invalid end state), every mutant
+# must be rejected.  Exits non-zero otherwise.  About 10 s.
+set -eu
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+
+need_packages spin gcc
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+cp verify/*.pml "$work/"
+
+failed=0
+# check EXPECT MODEL [SPIN_FLAGS...]: EXPECT is pass or fail.
+check() {
+  expect=$1 model=$2
+  shift 2
+  label="$model $*"
+  rc=0
+  (
+    cd "$work"
+    rm -f pan pan.* ./*.trail
+    spin -a "$@" "$model" >spin.log 2>&1 || { cat spin.log; exit 2; }
+    # pan.c is generated: its warnings are not ours.
+    cc -O2 -w -DSAFETY -o pan pan.c || exit 2
+    ./pan -m1000000 >pan.log 2>&1 || true
+    if grep -q "errors: 0" pan.log && ! grep -q "search not completed\|max search depth too small" pan.log; then
+      exit 0
+    fi
+    grep -E "^pan:|errors:" pan.log | head -3
+    exit 1
+  ) || rc=$?
+  if [ "$expect" = pass ] && [ $rc -eq 0 ]; then
+    echo "ok   $label: verified"
+  elif [ "$expect" = fail ] && [ $rc -eq 1 ]; then
+    echo "ok   $label: rejected, as it must be"
+  else
+    echo "FAIL $label: expected $expect (status $rc)"
+    failed=1
+  fi
+}
+
+big="-DNPARKS=3 -DNUNPARKERS=3 -DMAXSPUR=2"
+for m in futex keyed posix; do
+  check pass $m.pml
+  # shellcheck disable=SC2086
+  check pass $m.pml $big
+  check fail $m.pml -DMUTANT_UNPARK_LOADSTORE
+  check fail $m.pml -DMUTANT_TIMEOUT_STORE
+done
+check fail keyed.pml -DMUTANT_NO_ABSORB
+check fail keyed.pml -DMUTANT_ALWAYS_ABSORB
+check fail posix.pml -DMUTANT_POSIX_TOUCH
+check fail posix.pml -DMUTANT_POSIX_NO_LOCK
+check pass lot.pml
+check fail lot.pml -DMUTANT_LOT_LEAVE_EARLY
+check fail lot.pml -DMUTANT_LOT_DEQUEUED_LATE
+check fail lot.pml -DMUTANT_LOT_NEXT_AFTER_UNPARK
+
+if [ $failed -ne 0 ]; then
+  echo "models: FAILED" >&2
+  exit 1
+fi
+echo "models: all good models verified, all mutants rejected"

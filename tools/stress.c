@@ -1,0 +1,623 @@
+/*
+ * stress.c - a long randomised stress of the parker (and of the parking lot
+ * when the build has include/parker_lot.h), outside the unit suite.
+ *
+ * Threads:
+ *   owners      each parks on its own parker at random: park, park_timeout,
+ *               park_until (short or zero timeouts, and no timeout at all);
+ *   unparkers   unpark random owners, with random pauses so that owners
+ *               really block;
+ *   lot waiters park on a few shared words of 1, 2, 4 and 8 bytes, with a
+ *               zero, short or no timeout, passing themselves as park_arg;
+ *   lot wakers  change the words, unpark_one (with a callback) or unpark_all;
+ *   a watchdog  turns a hang into a failure: a thread that stays in one
+ *               operation longer than --hang-seconds, or a shutdown that
+ *               does not finish, prints who is parked where and exits 2.
+ *
+ * Invariants checked (exit 1 on a violation):
+ *   - tokens <= unparks: each park that returns PARKER_OK consumed a token,
+ *     so an owner's OK count never exceeds the unparks started on its parker;
+ *   - timeouts never return early (PARKER_TIMEDOUT before the deadline);
+ *   - lot, exactly once: the PARKER_OK returns of all lot parks equal the
+ *     wake-ups that unpark_one and unpark_all reported; the callback runs
+ *     once per unpark_one, with the woken waiter's park_arg when it returned 1
+ *     and NULL when it returned 0; a waiter is never claimed by a callback
+ *     more often than it returned PARKER_OK.
+ *
+ *   stress [--seconds N] [--owners N] [--unparkers N] [--lot-waiters N]
+ *          [--lot-wakers N] [--hang-seconds N] [--seed N] [--selftest-hang]
+ *
+ * --selftest-hang makes the unparkers and lot wakers quit after one second,
+ * so that parks without a timeout hang: the run must end with the
+ * watchdog's report and exit status 2 (scripts/stages/stress.sh checks it).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "parker.h"
+#if defined(PARKER_STRESS_LOT)
+#include "parker_lot.h"
+#endif
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS_PER_US UINT64_C(1000)
+#define NS_PER_S UINT64_C(1000000000)
+#define MAX_THREADS 256
+
+enum op {
+    OP_IDLE,
+    OP_PARK,
+    OP_PARK_TIMEOUT,
+    OP_PARK_UNTIL,
+    OP_UNPARK,
+    OP_LOT_PARK,
+    OP_LOT_UNPARK_ONE,
+    OP_LOT_UNPARK_ALL,
+    OP_JOIN,
+};
+
+static const char *const op_names[] = {
+    "idle", "parker_park", "parker_park_timeout", "parker_park_until", "parker_unpark",
+    "parker_lot_park", "parker_lot_unpark_one", "parker_lot_unpark_all", "pthread_join",
+};
+
+/* What each thread is doing, for the watchdog's report. */
+struct slot {
+    const char *role;
+    int id;
+    _Atomic int op;
+    _Atomic uint64_t since;     /* parker_now_ns() when op began */
+    _Atomic uintptr_t target;   /* parker or lot address */
+    _Atomic uint64_t arg;       /* timeout / deadline */
+    _Atomic uint64_t iterations;
+};
+
+struct owner {
+    parker_t parker;
+    _Atomic uint64_t unparks;   /* unparks started on this parker */
+    _Atomic uint64_t oks;       /* parks that returned PARKER_OK */
+    struct slot *slot;
+};
+
+struct options {
+    unsigned seconds, owners, unparkers, lot_waiters, lot_wakers, hang_seconds;
+    uint64_t seed;
+};
+
+static struct options opt = {180, 8, 3, 6, 2, 20, 0};
+static struct slot slots[MAX_THREADS];
+static _Atomic int n_slots;
+static struct owner *owners;
+static atomic_int stop;             /* the run's time is up */
+static atomic_int owners_alive;
+static atomic_int lot_waiters_alive;
+static atomic_int finished;         /* everything joined: the watchdog ends */
+static atomic_int failures;
+static _Atomic uint64_t total_ops;
+static int selftest_hang;
+static uint64_t run_start;
+
+/* --selftest-hang: the wakers desert after a second. */
+static int deserting(void)
+{
+    return selftest_hang && parker_now_ns() - run_start > NS_PER_S;
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#include <stdarg.h>
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "STRESS FAILURE: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (atomic_fetch_add(&failures, 1) > 20) {
+        fprintf(stderr, "too many failures, giving up\n");
+        _exit(1);
+    }
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+    return x;
+}
+
+static void pause_ns(uint64_t ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ns / NS_PER_S);
+    ts.tv_nsec = (long)(ns % NS_PER_S);
+    nanosleep(&ts, NULL);
+}
+
+static struct slot *new_slot(const char *role, int id)
+{
+    int i = atomic_fetch_add(&n_slots, 1);
+    if (i >= MAX_THREADS) {
+        fprintf(stderr, "stress: too many threads (max %d)\n", MAX_THREADS);
+        exit(1);
+    }
+    slots[i].role = role;
+    slots[i].id = id;
+    return &slots[i];
+}
+
+static void enter(struct slot *s, enum op op, const void *target, uint64_t arg)
+{
+    atomic_store_explicit(&s->target, (uintptr_t)target, memory_order_relaxed);
+    atomic_store_explicit(&s->arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&s->since, parker_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&s->op, (int)op, memory_order_release);
+}
+
+static void leave(struct slot *s)
+{
+    atomic_store_explicit(&s->op, OP_IDLE, memory_order_release);
+    atomic_fetch_add_explicit(&s->iterations, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&total_ops, 1, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------- the parker */
+
+static void *owner_main(void *arg)
+{
+    struct owner *o = (struct owner *)arg;
+    uint64_t rng = opt.seed ^ ((uint64_t)(uintptr_t)o * UINT64_C(0x9E3779B97F4A7C15)) ^ 1u;
+
+    while (!atomic_load(&stop)) {
+        uint64_t r = rng_next(&rng);
+        uint64_t t = (r >> 8) % 4u == 0 ? 0 : (r >> 16) % (200u * NS_PER_US);
+        int res;
+
+        switch (r % 3u) {
+        case 0:
+            enter(o->slot, OP_PARK, &o->parker, 0);
+            parker_park(&o->parker);
+            res = PARKER_OK;
+            break;
+        case 1: {
+            uint64_t start = parker_now_ns(), end;
+            enter(o->slot, OP_PARK_TIMEOUT, &o->parker, t);
+            res = parker_park_timeout(&o->parker, t);
+            end = parker_now_ns();
+            if (res == PARKER_TIMEDOUT && end - start < t)
+                fail("%s %d: park_timeout(%" PRIu64 ") timed out after %" PRIu64 " ns",
+                     o->slot->role, o->slot->id, t, end - start);
+            break;
+        }
+        default: {
+            uint64_t deadline = parker_now_ns() + t, end;
+            enter(o->slot, OP_PARK_UNTIL, &o->parker, deadline);
+            res = parker_park_until(&o->parker, deadline);
+            end = parker_now_ns();
+            if (res == PARKER_TIMEDOUT && end < deadline)
+                fail("%s %d: park_until timed out %" PRIu64 " ns early", o->slot->role,
+                     o->slot->id, deadline - end);
+            break;
+        }
+        }
+        leave(o->slot);
+        if (res == PARKER_OK) {
+            uint64_t oks = atomic_fetch_add(&o->oks, 1) + 1;
+            /* The unparks counter is raised before each unpark, so every
+             * token this park consumed is already counted there. */
+            uint64_t unparks = atomic_load(&o->unparks);
+            if (oks > unparks)
+                fail("%s %d: %" PRIu64 " tokens consumed but only %" PRIu64 " unparks",
+                     o->slot->role, o->slot->id, oks, unparks);
+        } else if (res != PARKER_TIMEDOUT) {
+            fail("%s %d: park returned %d", o->slot->role, o->slot->id, res);
+        }
+    }
+    atomic_fetch_sub(&owners_alive, 1);
+    return NULL;
+}
+
+static void *unparker_main(void *arg)
+{
+    struct slot *s = (struct slot *)arg;
+    uint64_t rng = opt.seed ^ ((uint64_t)(uintptr_t)s * UINT64_C(0xD1B54A32D192ED03)) ^ 2u;
+
+    /* Keep going until every owner has left, so that a park without a
+     * timeout always ends. */
+    while (atomic_load(&owners_alive) > 0 && !deserting()) {
+        uint64_t r = rng_next(&rng);
+        struct owner *o = &owners[r % opt.owners];
+        atomic_fetch_add(&o->unparks, 1);
+        enter(s, OP_UNPARK, &o->parker, 0);
+        parker_unpark(&o->parker);
+        leave(s);
+        switch ((r >> 32) % 4u) {
+        case 0:
+            break;
+        case 1:
+            sched_yield();
+            break;
+        default:
+            pause_ns((r >> 40) % (100u * NS_PER_US));
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the lot */
+
+#if defined(PARKER_STRESS_LOT)
+static uint8_t word8;
+static uint16_t word16;
+static uint32_t word32;
+static uint64_t word64;
+static void *const words[] = {&word8, &word16, &word32, &word64};
+static const size_t word_sizes[] = {1, 2, 4, 8};
+#define N_WORDS 4u
+
+struct lot_waiter {
+    struct slot *slot;
+    _Atomic uint64_t oks;
+    _Atomic uint64_t claimed;   /* callbacks that named this waiter */
+};
+
+static _Atomic uint64_t lot_oks, lot_wakes, lot_agains, lot_timeouts;
+
+static void load_word(unsigned w, void *out)
+{
+    switch (word_sizes[w]) {
+    case 1: { uint8_t v = __atomic_load_n(&word8, __ATOMIC_SEQ_CST); memcpy(out, &v, 1); break; }
+    case 2: { uint16_t v = __atomic_load_n(&word16, __ATOMIC_SEQ_CST); memcpy(out, &v, 2); break; }
+    case 4: { uint32_t v = __atomic_load_n(&word32, __ATOMIC_SEQ_CST); memcpy(out, &v, 4); break; }
+    default: { uint64_t v = __atomic_load_n(&word64, __ATOMIC_SEQ_CST); memcpy(out, &v, 8); break; }
+    }
+}
+
+static void bump_word(unsigned w)
+{
+    switch (word_sizes[w]) {
+    case 1: __atomic_fetch_add(&word8, 1, __ATOMIC_SEQ_CST); break;
+    case 2: __atomic_fetch_add(&word16, 1, __ATOMIC_SEQ_CST); break;
+    case 4: __atomic_fetch_add(&word32, 1, __ATOMIC_SEQ_CST); break;
+    default: __atomic_fetch_add(&word64, 1, __ATOMIC_SEQ_CST); break;
+    }
+}
+
+static void *lot_waiter_main(void *arg)
+{
+    struct lot_waiter *me = (struct lot_waiter *)arg;
+    uint64_t rng = opt.seed ^ ((uint64_t)(uintptr_t)me * UINT64_C(0xA0761D6478BD642F)) ^ 3u;
+
+    while (!atomic_load(&stop)) {
+        uint64_t r = rng_next(&rng);
+        unsigned w = (unsigned)(r % N_WORDS);
+        uint64_t expected = 0, timeout, start, end;
+        int res;
+
+        switch ((r >> 8) % 4u) {
+        case 0: timeout = 0; break;
+        case 1: timeout = PARKER_FOREVER; break;
+        default: timeout = (r >> 16) % (300u * NS_PER_US); break;
+        }
+        load_word(w, &expected);
+        start = parker_now_ns();
+        enter(me->slot, OP_LOT_PARK, words[w], timeout);
+        res = parker_lot_park(words[w], &expected, word_sizes[w], timeout, me);
+        end = parker_now_ns();
+        leave(me->slot);
+        switch (res) {
+        case PARKER_OK:
+            atomic_fetch_add(&me->oks, 1);
+            atomic_fetch_add(&lot_oks, 1);
+            break;
+        case PARKER_AGAIN:
+            atomic_fetch_add(&lot_agains, 1);
+            break;
+        case PARKER_TIMEDOUT:
+            atomic_fetch_add(&lot_timeouts, 1);
+            if (timeout == PARKER_FOREVER || end - start < timeout)
+                fail("lot waiter %d: timeout %" PRIu64 " ended after %" PRIu64 " ns",
+                     me->slot->id, timeout, end - start);
+            break;
+        default:
+            fail("lot waiter %d: parker_lot_park returned %d", me->slot->id, res);
+        }
+    }
+    atomic_fetch_sub(&lot_waiters_alive, 1);
+    return NULL;
+}
+
+struct unpark_ctx {
+    int calls;
+    void *park_arg;
+};
+
+static void on_unpark(void *arg, void *park_arg, int has_more)
+{
+    struct unpark_ctx *c = (struct unpark_ctx *)arg;
+    (void)has_more;
+    c->calls++;
+    c->park_arg = park_arg;
+    if (park_arg != NULL)
+        atomic_fetch_add(&((struct lot_waiter *)park_arg)->claimed, 1);
+}
+
+static void *lot_waker_main(void *arg)
+{
+    struct slot *s = (struct slot *)arg;
+    uint64_t rng = opt.seed ^ ((uint64_t)(uintptr_t)s * UINT64_C(0xE7037ED1A0B428DB)) ^ 4u;
+
+    while (atomic_load(&lot_waiters_alive) > 0 && !deserting()) {
+        uint64_t r = rng_next(&rng);
+        unsigned w = (unsigned)(r % N_WORDS);
+        int stopping = atomic_load(&stop);
+
+        if ((r >> 8) % 4u == 0)
+            bump_word(w);
+        if (!stopping && (r >> 16) % 4u != 0) {
+            struct unpark_ctx c = {0, NULL};
+            int n;
+            enter(s, OP_LOT_UNPARK_ONE, words[w], 0);
+            n = parker_lot_unpark_one(words[w], on_unpark, &c);
+            leave(s);
+            if (c.calls != 1)
+                fail("lot waker %d: callback ran %d times", s->id, c.calls);
+            if ((n == 1) != (c.park_arg != NULL) || (n != 0 && n != 1))
+                fail("lot waker %d: unpark_one returned %d, callback park_arg %p", s->id, n,
+                     c.park_arg);
+            atomic_fetch_add(&lot_wakes, (uint64_t)n);
+        } else {
+            size_t n;
+            enter(s, OP_LOT_UNPARK_ALL, words[w], 0);
+            n = parker_lot_unpark_all(words[w]);
+            leave(s);
+            atomic_fetch_add(&lot_wakes, (uint64_t)n);
+        }
+        switch ((r >> 24) % 3u) {
+        case 0: break;
+        case 1: sched_yield(); break;
+        default: pause_ns((r >> 40) % (150u * NS_PER_US)); break;
+        }
+    }
+    return NULL;
+}
+#endif /* PARKER_STRESS_LOT */
+
+/* ------------------------------------------------------------ watchdog */
+
+static void report_and_die(const char *why, int culprit)
+{
+    uint64_t now = parker_now_ns();
+    int i, n = atomic_load(&n_slots);
+
+    fprintf(stderr, "\nSTRESS HANG: %s\nthread states (op, for how long, on what):\n", why);
+    for (i = 0; i < n; i++) {
+        struct slot *s = &slots[i];
+        int op = atomic_load(&s->op);
+        uint64_t since = atomic_load(&s->since);
+        uintptr_t target = atomic_load(&s->target);
+        fprintf(stderr, "  %c %-11s %3d  %-22s", i == culprit ? '*' : ' ', s->role, s->id,
+                op_names[op]);
+        if (op != OP_IDLE) {
+            fprintf(stderr, " for %.3f s on %p", (double)(now - since) / 1e9, (void *)target);
+            if (op == OP_PARK || op == OP_PARK_TIMEOUT || op == OP_PARK_UNTIL) {
+                const parker_t *p = (const parker_t *)target;
+                fprintf(stderr, " (state word 0x%08" PRIx32 ", arg %" PRIu64 ")",
+                        __atomic_load_n(&p->private_state_, __ATOMIC_RELAXED),
+                        atomic_load(&s->arg));
+            } else if (op == OP_LOT_PARK) {
+                fprintf(stderr, " (timeout %" PRIu64 ")", atomic_load(&s->arg));
+            }
+        }
+        fprintf(stderr, ", %" PRIu64 " ops done\n", atomic_load(&s->iterations));
+    }
+    if (owners != NULL) {
+        unsigned k;
+        fprintf(stderr, "owners' parkers (unparks started / tokens consumed):\n");
+        for (k = 0; k < opt.owners; k++)
+            fprintf(stderr, "  owner %u at %p: %" PRIu64 " / %" PRIu64 "\n", k,
+                    (void *)&owners[k].parker, atomic_load(&owners[k].unparks),
+                    atomic_load(&owners[k].oks));
+    }
+    fflush(stderr);
+    _exit(2);
+}
+
+static void *watchdog_main(void *arg)
+{
+    uint64_t hang_ns = (uint64_t)opt.hang_seconds * NS_PER_S;
+    uint64_t end_by = *(uint64_t *)arg;
+    (void)arg;
+
+    while (!atomic_load(&finished)) {
+        uint64_t now = parker_now_ns();
+        int i, n = atomic_load(&n_slots);
+        for (i = 0; i < n; i++) {
+            int op = atomic_load_explicit(&slots[i].op, memory_order_acquire);
+            uint64_t since = atomic_load_explicit(&slots[i].since, memory_order_relaxed);
+            if (op != OP_IDLE && op != OP_JOIN && now > since && now - since > hang_ns) {
+                char why[160];
+                snprintf(why, sizeof why, "%s %d has been in %s for more than %u s",
+                         slots[i].role, slots[i].id, op_names[op], opt.hang_seconds);
+                report_and_die(why, i);
+            }
+        }
+        if (now > end_by)
+            report_and_die("the run did not shut down in time", -1);
+        pause_ns(100u * 1000u * NS_PER_US);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static unsigned parse_uint(const char *flag, const char *v)
+{
+    char *end;
+    unsigned long x = strtoul(v != NULL ? v : "", &end, 0);
+    if (v == NULL || *end != 0) {
+        fprintf(stderr, "stress: %s needs a number\n", flag);
+        exit(64);
+    }
+    return (unsigned)x;
+}
+
+int main(int argc, char **argv)
+{
+    pthread_t threads[MAX_THREADS], watchdog;
+    int n_threads = 0, i;
+    unsigned k;
+    uint64_t start, end_by;
+    struct slot *main_slot;
+#if defined(PARKER_STRESS_LOT)
+    struct lot_waiter *waiters;
+#endif
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--seconds") == 0) opt.seconds = parse_uint(a, v);
+        else if (strcmp(a, "--owners") == 0) opt.owners = parse_uint(a, v);
+        else if (strcmp(a, "--unparkers") == 0) opt.unparkers = parse_uint(a, v);
+        else if (strcmp(a, "--lot-waiters") == 0) opt.lot_waiters = parse_uint(a, v);
+        else if (strcmp(a, "--lot-wakers") == 0) opt.lot_wakers = parse_uint(a, v);
+        else if (strcmp(a, "--hang-seconds") == 0) opt.hang_seconds = parse_uint(a, v);
+        else if (strcmp(a, "--seed") == 0) opt.seed = parse_uint(a, v);
+        else if (strcmp(a, "--selftest-hang") == 0) { selftest_hang = 1; continue; }
+        else {
+            fprintf(stderr, "usage: stress [--seconds N] [--owners N] [--unparkers N] "
+                            "[--lot-waiters N] [--lot-wakers N] [--hang-seconds N] [--seed N] "
+                            "[--selftest-hang]\n");
+            return 64;
+        }
+        i++;
+    }
+    if (opt.owners == 0 || opt.unparkers == 0 || opt.hang_seconds == 0 ||
+        opt.owners + opt.unparkers + opt.lot_waiters + opt.lot_wakers + 1 > MAX_THREADS) {
+        fprintf(stderr, "stress: need owners, unparkers, hang-seconds > 0 and < %d threads\n",
+                MAX_THREADS);
+        return 64;
+    }
+#if defined(PARKER_STRESS_LOT)
+    if ((opt.lot_waiters == 0) != (opt.lot_wakers == 0)) {
+        fprintf(stderr, "stress: lot waiters and lot wakers go together\n");
+        return 64;
+    }
+#else
+    opt.lot_waiters = opt.lot_wakers = 0;
+#endif
+    if (opt.seed == 0)
+        opt.seed = parker_now_ns() | 1u;
+
+    printf("stress: backend %s, %u s, %u owners, %u unparkers, %u lot waiters, %u lot wakers"
+           "%s, hang limit %u s, seed %" PRIu64 "\n",
+           parker_backend(), opt.seconds, opt.owners, opt.unparkers, opt.lot_waiters,
+           opt.lot_wakers,
+#if defined(PARKER_STRESS_LOT)
+           "",
+#else
+           " (no parker_lot.h in this build: lot part off)",
+#endif
+           opt.hang_seconds, opt.seed);
+    fflush(stdout);
+
+    main_slot = new_slot("main", 0);
+    owners = (struct owner *)calloc(opt.owners, sizeof *owners);
+    if (owners == NULL)
+        return 1;
+    atomic_store(&owners_alive, (int)opt.owners);
+    for (k = 0; k < opt.owners; k++) {
+        if (parker_init(&owners[k].parker) != 0)
+            return 1;
+        owners[k].slot = new_slot("owner", (int)k);
+    }
+    start = parker_now_ns();
+    run_start = start;
+    end_by = start + ((uint64_t)opt.seconds + 2u * opt.hang_seconds) * NS_PER_S;
+    if (pthread_create(&watchdog, NULL, watchdog_main, &end_by) != 0)
+        return 1;
+    for (k = 0; k < opt.owners; k++)
+        if (pthread_create(&threads[n_threads++], NULL, owner_main, &owners[k]) != 0)
+            return 1;
+    for (k = 0; k < opt.unparkers; k++)
+        if (pthread_create(&threads[n_threads++], NULL, unparker_main,
+                           new_slot("unparker", (int)k)) != 0)
+            return 1;
+#if defined(PARKER_STRESS_LOT)
+    waiters = (struct lot_waiter *)calloc(opt.lot_waiters + 1u, sizeof *waiters);
+    if (waiters == NULL)
+        return 1;
+    atomic_store(&lot_waiters_alive, (int)opt.lot_waiters);
+    for (k = 0; k < opt.lot_waiters; k++) {
+        waiters[k].slot = new_slot("lot-waiter", (int)k);
+        if (pthread_create(&threads[n_threads++], NULL, lot_waiter_main, &waiters[k]) != 0)
+            return 1;
+    }
+    for (k = 0; k < opt.lot_wakers; k++)
+        if (pthread_create(&threads[n_threads++], NULL, lot_waker_main,
+                           new_slot("lot-waker", (int)k)) != 0)
+            return 1;
+#endif
+
+    pause_ns((uint64_t)opt.seconds * NS_PER_S);
+    atomic_store(&stop, 1);
+    for (i = 0; i < n_threads; i++) {
+        enter(main_slot, OP_JOIN, NULL, (uint64_t)i);
+        pthread_join(threads[i], NULL);
+        leave(main_slot);
+    }
+    atomic_store(&finished, 1);
+    pthread_join(watchdog, NULL);
+
+    {
+        uint64_t unparks = 0, oks = 0;
+        for (k = 0; k < opt.owners; k++) {
+            unparks += atomic_load(&owners[k].unparks);
+            oks += atomic_load(&owners[k].oks);
+            parker_destroy(&owners[k].parker);
+        }
+        printf("stress: %" PRIu64 " operations; parker: %" PRIu64 " unparks, %" PRIu64
+               " tokens consumed\n",
+               atomic_load(&total_ops), unparks, oks);
+        if (oks == 0 || unparks == 0)
+            fail("no parker traffic at all");
+    }
+#if defined(PARKER_STRESS_LOT)
+    {
+        uint64_t oks = atomic_load(&lot_oks), wakes = atomic_load(&lot_wakes);
+        printf("stress: lot: %" PRIu64 " wake-ups reported, %" PRIu64 " PARKER_OK, %" PRIu64
+               " PARKER_TIMEDOUT, %" PRIu64 " PARKER_AGAIN\n",
+               wakes, oks, atomic_load(&lot_timeouts), atomic_load(&lot_agains));
+        if (oks != wakes)
+            fail("lot: %" PRIu64 " wake-ups reported but %" PRIu64 " parks returned PARKER_OK",
+                 wakes, oks);
+        for (k = 0; k < opt.lot_waiters; k++)
+            if (atomic_load(&waiters[k].claimed) > atomic_load(&waiters[k].oks))
+                fail("lot waiter %u: named by %" PRIu64 " callbacks, woken %" PRIu64 " times", k,
+                     atomic_load(&waiters[k].claimed), atomic_load(&waiters[k].oks));
+        if (opt.lot_waiters > 0 && oks == 0)
+            fail("lot: no wake-up at all");
+        free(waiters);
+    }
+#endif
+    free(owners);
+    if (atomic_load(&failures) != 0) {
+        printf("stress: FAILED (%d invariant violations)\n", atomic_load(&failures));
+        return 1;
+    }
+    printf("stress: passed\n");
+    return 0;
+}
