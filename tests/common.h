@@ -123,4 +123,24 @@ static inline void test_wait_blocked(long tid)
 #endif
 }
 
+/*
+ * Set (to the emulator's name) when ctest runs the programs under qemu-user
+ * (cmake/toolchains/linux-cross.cmake passes it with qemu's -E); NULL when
+ * they run natively.  A check that the emulator cannot run ends its test
+ * with test_skip_if_emulated: SKIPPED with the reason printed, never passed.
+ */
+static inline const char *test_emulator(void)
+{
+    const char *e = getenv("PARKER_TEST_EMULATOR");
+    return e != NULL && e[0] != 0 ? e : NULL;
+}
+
+static inline void test_skip_if_emulated(const char *what_did_not_run)
+{
+    if (test_emulator() != NULL) {
+        print_message("SKIPPED under %s: %s\n", test_emulator(), what_did_not_run);
+        skip();
+    }
+}
+
 #endif /* PARKER_TESTS_COMMON_H */

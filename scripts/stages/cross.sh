@@ -1,0 +1,153 @@
+#!/bin/sh
+# Stage "cross": build the library and the whole cmocka suite with Debian's
+# cross compilers, statically linked, and run it under qemu-user, one build
+# directory per architecture (build/xa-<arch>).  cmocka is built per target
+# from Debian's source package (scripts/cmocka-source.sh).
+#
+#   scripts/stages/cross.sh                  every architecture below
+#   scripts/stages/cross.sh armhf s390x      only those
+#
+# On the 32-bit targets it also checks, from qemu's -strace log of
+# test_parker, which futex call the parker's timed waits use: futex_time64
+# (syscall 422) with a 64-bit time_t, the old futex with a 32-bit timespec
+# otherwise.  Prints a summary table; exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. scripts/lib.sh
+
+ALL_ARCHS="aarch64 armhf armhf-time32 i686 riscv64 s390x ppc64le"
+
+# variant NAME: set triple, flags and the time_t width expected on the target.
+variant() {
+  flags=""
+  case "$1" in
+    aarch64)      triple=aarch64-linux-gnu;     timet=64 ;;
+    armhf)        triple=arm-linux-gnueabihf;   timet=time64
+                  flags="-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64" ;;
+    armhf-time32) triple=arm-linux-gnueabihf;   timet=time32 ;;
+    i686)         triple=i686-linux-gnu;        timet=time32 ;;
+    riscv64)      triple=riscv64-linux-gnu;     timet=64 ;;
+    s390x)        triple=s390x-linux-gnu;       timet=64 ;;
+    ppc64le)      triple=powerpc64le-linux-gnu; timet=64 ;;
+    *) echo "error: unknown architecture '$1' (known: $ALL_ARCHS)" >&2; return 1 ;;
+  esac
+}
+
+archs=${*:-$ALL_ARCHS}
+pkgs="cmake make qemu-user"
+for a in $archs; do
+  variant "$a" || exit 2
+  case " $pkgs " in *" gcc-$triple "*) ;; *) pkgs="$pkgs gcc-$triple" ;; esac
+done
+# shellcheck disable=SC2086
+need_packages $pkgs || exit 1
+cmocka_src=$(sh scripts/cmocka-source.sh) || { echo "error: no cmocka source" >&2; exit 1; }
+
+toolchain="$PWD/cmake/toolchains/linux-cross.cmake"
+cmake_jobs=2
+rows=""
+failed=""
+
+# futex_check DIR KIND: count, in qemu's -strace of test_parker, calls of
+# futex_time64 (422 on every 32-bit Linux ABI; qemu 7.2 prints it as
+# "Unknown syscall 422") and the parker's timed waits on the old futex
+# (FUTEX_WAIT_BITSET on PARKED = -1 with a timespec that qemu decodes).
+futex_check() {
+  counts=$("$PARKER_QEMU_BIN" -strace "$1/tests/test_parker" 2>&1 >/dev/null | awk '
+    /Unknown syscall 422|futex_time64\(/ { t64++ }
+    /futex\(0x[0-9a-f]+,FUTEX_PRIVATE_FLAG\|FUTEX_WAIT_BITSET,-1,\{/ { old++ }
+    END { print t64 + 0, old + 0 }')
+  # shellcheck disable=SC2086 # split the two counts
+  set -- "$2" $counts
+  echo "   futex calls under qemu -strace: futex_time64=$2, old futex with 32-bit timespec=$3"
+  case "$1" in
+    time64) [ "$2" -gt 0 ] && [ "$3" -eq 0 ] && futex="time64:ok" && return 0 ;;
+    time32) [ "$2" -eq 0 ] && [ "$3" -gt 0 ] && futex="futex32:ok" && return 0 ;;
+  esac
+  futex="WRONG"
+  return 1
+}
+
+run_arch() {
+  name=$1
+  variant "$name"
+  dir="$PWD/build/xa-$name"
+  cm="$dir/cmocka"
+  echo "== cross $name ($triple${flags:+ $flags})"
+
+  mkdir -p "$dir"
+  if [ ! -f "$cm/lib/libcmocka-static.a" ]; then
+    if ! { cmake -S "$cmocka_src" -B "$dir/cmocka-build" \
+             -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DPARKER_CROSS_TRIPLE="$triple" \
+             -DPARKER_CROSS_FLAGS="$flags" -DCMAKE_BUILD_TYPE=Release \
+             -DWITH_STATIC_LIB=ON -DUNIT_TESTING=OFF -DWITH_EXAMPLES=OFF \
+             -DCMAKE_INSTALL_PREFIX="$cm" -DCMAKE_INSTALL_LIBDIR=lib &&
+           cmake --build "$dir/cmocka-build" -j "$cmake_jobs" &&
+           cmake --install "$dir/cmocka-build"; } >"$dir/cmocka.log" 2>&1; then
+      cat "$dir/cmocka.log"; result="cmocka-build"; return 1
+    fi
+  fi
+
+  # Tests, not benchmarks or examples: the suite is the contract here.
+  cmake -S . -B "$dir/parker" \
+      -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DPARKER_CROSS_TRIPLE="$triple" \
+      -DPARKER_CROSS_FLAGS="$flags" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DPARKER_BUILD_TESTS=ON -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF \
+      -DCMOCKA_INCLUDE_DIR="$cm/include" -DCMOCKA_LIBRARY="$cm/lib/libcmocka-static.a" \
+      >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; result="configure"; return 1; }
+  cmake --build "$dir/parker" -j "$cmake_jobs" >"$dir/build.log" 2>&1 ||
+    { cat "$dir/build.log"; result="build"; return 1; }
+  if "$triple-readelf" -l "$dir/parker/tests/test_parker" | grep -q INTERP; then
+    echo "error: test_parker is dynamically linked (qemu-user hangs on those)" >&2
+    result="not-static"; return 1
+  fi
+
+  PARKER_QEMU_BIN=$(sed -n 's/^PARKER_QEMU_PROGRAM:FILEPATH=//p' "$dir/parker/CMakeCache.txt")
+  (cd "$dir/parker" && ctest -V -j 1 --no-tests=error) >"$dir/ctest.log" 2>&1
+  rc=$?
+  summary=$(grep -E "tests passed, [0-9]+ tests? failed out of" "$dir/ctest.log" | tail -n 1)
+  total=$(echo "$summary" | sed -n 's/.*out of \([0-9]*\).*/\1/p')
+  nfail=$(echo "$summary" | sed -n 's/.*passed, \([0-9]*\) tests\{0,1\} failed.*/\1/p')
+  tests="${total:-?}"
+  [ -n "$total" ] && [ -n "$nfail" ] && tests="$((total - nfail))/$total"
+  skipped=$(grep -oE '\[  SKIPPED \] test_[A-Za-z0-9_]+' "$dir/ctest.log" | sort -u | wc -l)
+  cases=$(awk '/\[==========\] [0-9]+ test\(s\) run/ { run += $3 }
+               /\[  PASSED  \] [0-9]+ test\(s\)/ { ok += $5 }
+               END { print ok + 0 "/" run + 0 }' "$dir/ctest.log")
+  grep -E "^[0-9]+: SKIPPED|^ *[0-9]+/[0-9]+ Test" "$dir/ctest.log"
+  if [ "$rc" -ne 0 ]; then
+    grep -E "FAILED|ERROR|Failure|Timeout|\*\*\*" "$dir/ctest.log" | head -n 60
+    echo "   full log: $dir/ctest.log"
+    result="tests"; return 1
+  fi
+
+  futex="-"
+  case "$timet" in
+    time32|time64) futex_check "$dir/parker" "$timet" || { result="futex-call"; return 1; } ;;
+  esac
+  result="ok"
+}
+
+start_all=$(date +%s)
+for a in $archs; do
+  t0=$(date +%s)
+  result="?"; tests="-"; cases="-"; skipped="-"; futex="-"
+  run_arch "$a" || failed="$failed $a"
+  variant "$a"
+  rows="$rows$(printf '%-13s %-22s %-7s %-11s %-6s %-7s %-8s %-11s %4ss' \
+    "$a" "$triple" "$timet" "$result" "$tests" "$cases" "$skipped" "$futex" "$(($(date +%s) - t0))")
+"
+done
+
+echo
+echo "== cross summary (qemu-user, static; tests = ctest programs passed/total,"
+echo "   cases = cmocka cases passed/run, skipped = cases qemu cannot run, each printing why)"
+printf '%-13s %-22s %-7s %-11s %-6s %-7s %-8s %-11s %5s\n' \
+  arch triple time_t result tests cases skipped futex time
+printf '%s' "$rows"
+echo "total: $(($(date +%s) - start_all)) s"
+if [ -n "$failed" ]; then
+  echo "cross: FAILED:$failed" >&2
+  exit 1
+fi
+echo "cross: all passed"
