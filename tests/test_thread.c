@@ -87,6 +87,47 @@ static void test_unpark_after_thread_exit_is_safe(void **state)
     }
 }
 
+/* Unparks racing the thread's exit: the thread's own reference is dropped
+ * by its TLS destructor while another thread is inside parker_thread_unpark
+ * through its own reference.  ASan catches a touch of freed memory; the
+ * final reference count must free the parker exactly once (LSan). */
+struct exit_race {
+    parker_thread_t *_Atomic ref;
+    atomic_int go;
+};
+
+static void *publish_and_exit_at_once(void *arg)
+{
+    struct exit_race *r = (struct exit_race *)arg;
+    atomic_store(&r->ref, parker_thread_self());
+    while (!atomic_load(&r->go))
+        test_yield();
+    return NULL; /* exits while the main thread unparks */
+}
+
+static void test_thread_exit_while_being_unparked(void **state)
+{
+    int i;
+    (void)state;
+    for (i = 0; i < 300; i++) {
+        struct exit_race r;
+        pthread_t t;
+        parker_thread_t *ref;
+        int n;
+        memset(&r, 0, sizeof r);
+        t = test_thread_start(publish_and_exit_at_once, &r);
+        while ((ref = atomic_load(&r.ref)) == NULL)
+            test_yield();
+        atomic_store(&r.go, 1);
+        for (n = 0; n < 2000; n++)
+            parker_thread_unpark(ref);
+        test_thread_join(t);
+        parker_thread_unpark(ref);
+        assert_int_equal(PARKER_OK, parker_park_timeout(parker_thread_parker(ref), 0));
+        parker_thread_release(ref);
+    }
+}
+
 /* A thread-local destructor that runs at thread exit and uses the API. */
 static pthread_key_t late_key;
 static atomic_int late_ok;
@@ -135,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_self_is_stable_and_usable),
         cmocka_unit_test(test_unpark_through_reference_wakes_thread),
         cmocka_unit_test(test_unpark_after_thread_exit_is_safe),
+        cmocka_unit_test(test_thread_exit_while_being_unparked),
         cmocka_unit_test(test_api_works_from_thread_exit_destructor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
