@@ -88,7 +88,13 @@ typedef void (*parker_lot_unpark_fn)(void *arg, void *park_arg, int has_more_wai
  * Returns
  *   PARKER_OK       an unpark_one, unpark_all or requeue-with-wake chose
  *                   this thread (never spuriously);
- *   PARKER_AGAIN    the word did not equal *expected; did not sleep;
+ *   PARKER_AGAIN    the word did not equal *expected; did not sleep.
+ *                   Before queueing, the call watches the word for a few
+ *                   microseconds (not when the timeout is shorter than
+ *                   20 us): a change seen then also gives PARKER_AGAIN,
+ *                   as if the compare under the lock had come a moment
+ *                   later.  Such a thread was never queued, so an unpark
+ *                   in that window finds no waiter;
  *   PARKER_TIMEDOUT the word was equal but no unpark came before the
  *                   timeout; never before timeout_ns have passed;
  *   PARKER_INVALID  address or expected is NULL, size is not 1, 2, 4 or 8,
