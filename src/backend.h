@@ -83,6 +83,19 @@ PARKER__HIDDEN int parker__tls_get(void **value);
 PARKER__HIDDEN int parker__tls_set(void *value);
 PARKER__HIDDEN void parker__thread_exit(void *value);
 
+/*
+ * The bounded adaptive spin (src/parker.c), shared by the parker and the
+ * lot.  Calls done(arg) between pauses until it returns non-zero (then
+ * returns 1) or the caller's per-thread budget in *budget_ns is spent (then
+ * returns 0).  *budget_ns (0 = not yet set: start_ns) grows 1.5x after a
+ * success, up to max_ns, and shrinks 4x after a failure, down to min_ns.
+ */
+struct parker__spin_limits {
+    uint32_t min_ns, start_ns, max_ns;
+};
+PARKER__HIDDEN int parker__spin(uint32_t *budget_ns, const struct parker__spin_limits *limits,
+                                int (*done)(void *), void *arg);
+
 /* Print "libparker: <func>: <what>" to stderr and abort(). */
 PARKER__HIDDEN void parker__misuse(const char *func, const char *what);
 

@@ -472,12 +472,11 @@ static int word_equals(void *arg)
  * Returning AGAIN early is invisible to the queue protocol: it is the same
  * outcome as a compare that failed, and a thread that has not queued yet
  * cannot be chosen by an unpark (it is indistinguishable from one that has
- * not called park yet).  The budget adapts per thread like the parker's
- * (parker.c): it grows after a spin saw the word change and shrinks fast
- * after a spin that had to queue, so that on oversubscribed cores, where
- * the changer is not running, the spin costs next to nothing.  pause only,
- * never a yield; the clock is read after each chunk, never before the
- * first one.
+ * not called park yet).  The spin is the core's parker__spin with its own
+ * per-thread budget (a lot hand-over and a parker hand-over succeed at
+ * different rates): it grows after a spin saw the word change and shrinks
+ * fast after one that had to queue, so on oversubscribed cores, where the
+ * changer is not running, it costs next to nothing.
  * ---------------------------------------------------------------------- */
 #if defined(_MSC_VER)
 #  define LOT_THREAD_LOCAL __declspec(thread)
@@ -485,47 +484,29 @@ static int word_equals(void *arg)
 #  define LOT_THREAD_LOCAL _Thread_local
 #endif
 
-#define LOT_SPIN_CHUNK 16u
-#define LOT_SPIN_MIN_NS 250u
-#define LOT_SPIN_START_NS 2000u
-#define LOT_SPIN_MAX_NS 10000u
+static const struct parker__spin_limits lot_spin_limits = {250u, 2000u, 10000u};
 
 static LOT_THREAD_LOCAL uint32_t lot_spin_budget; /* ns; 0 = not yet set */
+
+static int word_changed(void *arg)
+{
+    /* word_equals loads with acquire, as the compare under the lock does:
+     * AGAIN orders the same either way. */
+    return !word_equals(arg);
+}
 
 /* 1 if the word stopped equalling the expected value within the budget. */
 static int spin_for_change(const struct word_compare *c, uint64_t deadline_ns)
 {
-    uint32_t budget = lot_spin_budget ? lot_spin_budget : LOT_SPIN_START_NS;
-    uint64_t start = 0;
-    unsigned i;
-
     lot_prepare(); /* the atfork handler is registered by the first lot call */
     if (deadline_ns != PARKER_FOREVER) {
         uint64_t now = parker_now_ns();
         /* A spin longer than the remaining time would overshoot it. */
-        if (deadline_ns <= now || deadline_ns - now <= 2u * (uint64_t)LOT_SPIN_MAX_NS)
+        if (deadline_ns <= now || deadline_ns - now <= 2u * (uint64_t)lot_spin_limits.max_ns)
             return 0;
     }
-    for (;;) {
-        uint64_t now;
-        for (i = 0; i < LOT_SPIN_CHUNK; i++) {
-            parker__cpu_relax();
-            /* word_equals loads with acquire, as the compare under the
-             * lock does: AGAIN orders the same either way. */
-            if (!word_equals((void *)(uintptr_t)c)) {
-                uint32_t grown = budget + budget / 2u;
-                lot_spin_budget = grown < LOT_SPIN_MAX_NS ? grown : LOT_SPIN_MAX_NS;
-                return 1;
-            }
-        }
-        now = parker_now_ns();
-        if (start == 0)
-            start = now;
-        else if (now - start >= budget)
-            break;
-    }
-    lot_spin_budget = budget / 4u > LOT_SPIN_MIN_NS ? budget / 4u : LOT_SPIN_MIN_NS;
-    return 0;
+    return parker__spin(&lot_spin_budget, &lot_spin_limits, word_changed,
+                        (void *)(uintptr_t)c);
 }
 
 static int word_args_valid(const void *address, const void *expected, size_t size)

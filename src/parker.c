@@ -121,40 +121,37 @@ static int backend_wait(parker_t *p, uint64_t deadline)
  * each SPIN_CHUNK pauses, never before the first chunk: a partner that
  * answers within a chunk (a ping-pong on two cores) pays no clock read.
  *
- * SPIN_MAX_NS bounds what one failed spin can burn after a run of
+ * The parker's limits (the lot has its own, src/lot.c): the maximum, 20 us,
+ * bounds what one failed spin can burn after a run of
  * successes.  Spinning only wins when the token comes sooner than blocking
  * would deliver it; blocking costs a futex wait, a cross-CPU wake-up (3-40 us
  * on a VM, a few us on bare metal) and the unparker's wake call, and a spin
- * longer than that cannot win more than it burns (the spin-then-block rule):
- * 20 us.  SPIN_MIN_NS keeps about one chunk of spinning after many
+ * longer than that cannot win more than it burns (the spin-then-block rule).
+ * The minimum, 500 ns, keeps about one chunk of spinning after many
  * failures: a few hundred ns is noise next to a sleep, and it still catches
  * an unpark that is already on its way.
  * ---------------------------------------------------------------------- */
-#define SPIN_CHUNK    16u
-#define SPIN_MIN_NS   500u
-#define SPIN_START_NS 2000u
-#define SPIN_MAX_NS   20000u
+#define SPIN_CHUNK 16u
+#define SPIN_MAX_NS 20000u
+
+static const struct parker__spin_limits parker_spin_limits = {500u, 2000u, SPIN_MAX_NS};
 
 static PARKER__THREAD_LOCAL uint32_t spin_budget; /* ns; 0 = not yet set */
 
-static int spin_for_token(uint32_t *word)
+int parker__spin(uint32_t *budget_ns, const struct parker__spin_limits *limits,
+                 int (*done)(void *), void *arg)
 {
-    uint32_t budget = spin_budget ? spin_budget : SPIN_START_NS;
+    uint32_t budget = *budget_ns ? *budget_ns : limits->start_ns;
     uint64_t start = 0;
     uint32_t i;
     for (;;) {
         uint64_t now;
         for (i = 0; i < SPIN_CHUNK; i++) {
             parker__cpu_relax();
-            /* A relaxed load first, so that waiting does not pull the line
-             * away from the unparker with a write; the CAS takes it once. */
-            if (parker__load_relaxed(word) == PARKER__NOTIFIED) {
-                uint32_t expected = PARKER__NOTIFIED;
-                if (parker__cas_acquire(word, &expected, PARKER__EMPTY)) {
-                    uint32_t grown = budget + budget / 2u;
-                    spin_budget = grown < SPIN_MAX_NS ? grown : SPIN_MAX_NS;
-                    return 1;
-                }
+            if (done(arg)) {
+                uint32_t grown = budget + budget / 2u;
+                *budget_ns = grown < limits->max_ns ? grown : limits->max_ns;
+                return 1;
             }
         }
         now = parker__sys_now_ns();
@@ -163,8 +160,25 @@ static int spin_for_token(uint32_t *word)
         else if (now - start >= budget)
             break;
     }
-    spin_budget = budget / 4u > SPIN_MIN_NS ? budget / 4u : SPIN_MIN_NS;
+    *budget_ns = budget / 4u > limits->min_ns ? budget / 4u : limits->min_ns;
     return 0;
+}
+
+static int token_arrived(void *arg)
+{
+    uint32_t *word = (uint32_t *)arg;
+    /* A relaxed load first, so that waiting does not pull the line away
+     * from the unparker with a write; the CAS takes it once. */
+    if (parker__load_relaxed(word) == PARKER__NOTIFIED) {
+        uint32_t expected = PARKER__NOTIFIED;
+        return parker__cas_acquire(word, &expected, PARKER__EMPTY);
+    }
+    return 0;
+}
+
+static int spin_for_token(uint32_t *word)
+{
+    return parker__spin(&spin_budget, &parker_spin_limits, token_arrived, word);
 }
 
 /* ------------------------------------------------------------------------
