@@ -40,3 +40,24 @@ run_preset() {
   cmake --build "build/$1" -j "$JOBS" || return 1
   (cd "build/$1" && ctest --output-on-failure -j 1) || return 1
 }
+
+# build_cmocka PREFIX TOOLCHAIN [CMAKE_ARGS...]: build cmocka as a static
+# library for a toolchain Debian ships no cmocka for (mingw, static cross
+# builds), from Debian's source package, and install it into PREFIX
+# (PREFIX/include, PREFIX/lib/libcmocka-static.a).  Does nothing when it is
+# already there; the build log is PREFIX.log.
+build_cmocka() {
+  _cm_prefix=$1 _cm_toolchain=$2
+  shift 2
+  [ -f "$_cm_prefix/lib/libcmocka-static.a" ] && return 0
+  _cm_src=$(sh scripts/cmocka-source.sh) || return 1
+  mkdir -p "$(dirname "$_cm_prefix")"
+  if ! { cmake -S "$_cm_src" -B "$_cm_prefix-build" -DCMAKE_TOOLCHAIN_FILE="$_cm_toolchain" "$@" \
+           -DCMAKE_BUILD_TYPE=Release -DWITH_STATIC_LIB=ON -DUNIT_TESTING=OFF -DWITH_EXAMPLES=OFF \
+           -DCMAKE_INSTALL_PREFIX="$_cm_prefix" -DCMAKE_INSTALL_LIBDIR=lib &&
+         cmake --build "$_cm_prefix-build" -j "$JOBS" &&
+         cmake --install "$_cm_prefix-build"; } >"$_cm_prefix.log" 2>&1; then
+    cat "$_cm_prefix.log" >&2
+    return 1
+  fi
+}

@@ -41,7 +41,6 @@ for a in $archs; do
 done
 # shellcheck disable=SC2086
 need_packages $pkgs || exit 1
-cmocka_src=$(sh scripts/cmocka-source.sh) || { echo "error: no cmocka source" >&2; exit 1; }
 
 toolchain="$PWD/cmake/toolchains/linux-cross.cmake"
 cmake_jobs=2
@@ -76,17 +75,8 @@ run_arch() {
   echo "== cross $name ($triple${flags:+ $flags})"
 
   mkdir -p "$dir"
-  if [ ! -f "$cm/lib/libcmocka-static.a" ]; then
-    if ! { cmake -S "$cmocka_src" -B "$dir/cmocka-build" \
-             -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DPARKER_CROSS_TRIPLE="$triple" \
-             -DPARKER_CROSS_FLAGS="$flags" -DCMAKE_BUILD_TYPE=Release \
-             -DWITH_STATIC_LIB=ON -DUNIT_TESTING=OFF -DWITH_EXAMPLES=OFF \
-             -DCMAKE_INSTALL_PREFIX="$cm" -DCMAKE_INSTALL_LIBDIR=lib &&
-           cmake --build "$dir/cmocka-build" -j "$cmake_jobs" &&
-           cmake --install "$dir/cmocka-build"; } >"$dir/cmocka.log" 2>&1; then
-      cat "$dir/cmocka.log"; result="cmocka-build"; return 1
-    fi
-  fi
+  build_cmocka "$cm" "$toolchain" -DPARKER_CROSS_TRIPLE="$triple" -DPARKER_CROSS_FLAGS="$flags" ||
+    { result="cmocka-build"; return 1; }
 
   # Tests, not benchmarks or examples: the suite is the contract here.
   cmake -S . -B "$dir/parker" \

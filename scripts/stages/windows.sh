@@ -4,7 +4,8 @@
 #   build/win-wait   the default build (WaitOnAddress under wine 8)
 #   build/win-keyed  -DPARKER_WINDOWS_FORCE_KEYED_EVENTS=ON (NT keyed events)
 # cmocka is built for mingw from Debian's cmocka source package into
-# build/win-cmocka (static, so the tests need no DLLs beside them).
+# build/win-cmocka by scripts/lib.sh's build_cmocka (static, so the tests
+# need no DLLs beside them).
 # Exits non-zero on the first failure.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -26,18 +27,8 @@ die() {
 }
 
 # cmocka 1.1.5 for x86_64-w64-mingw32, built once.
-CMOCKA_SRC=$(sh scripts/cmocka-source.sh) || die "could not get the cmocka source"
-CMOCKA_BUILD="$ROOT/build/win-cmocka"
-CMOCKA_LIB="$CMOCKA_BUILD/src/libcmocka-static.a"
-if [ ! -f "$CMOCKA_LIB" ]; then
-  echo "-- building cmocka for mingw"
-  cmake -S "$CMOCKA_SRC" -B "$CMOCKA_BUILD" -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" \
-    -DCMAKE_BUILD_TYPE=Release -DWITH_STATIC_LIB=ON -DUNIT_TESTING=OFF \
-    -DWITH_EXAMPLES=OFF >/dev/null || die "cmocka configure"
-  cmake --build "$CMOCKA_BUILD" -j "$JOBS" --target cmocka-static >/dev/null \
-    || die "cmocka build"
-fi
-[ -f "$CMOCKA_LIB" ] || die "no $CMOCKA_LIB"
+CMOCKA="$ROOT/build/win-cmocka"
+build_cmocka "$CMOCKA" "$TOOLCHAIN" || die "could not build cmocka for mingw"
 
 # Start the wine server and create the prefix before the timed tests run.
 wine cmd /c exit >/dev/null 2>&1 || true
@@ -48,7 +39,7 @@ run_path() {
   dir="$ROOT/build/win-$name"
   echo "== windows: $name"
   cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMOCKA_INCLUDE_DIR="$CMOCKA_SRC/include" -DCMOCKA_LIBRARY="$CMOCKA_LIB" \
+    -DCMOCKA_INCLUDE_DIR="$CMOCKA/include" -DCMOCKA_LIBRARY="$CMOCKA/lib/libcmocka-static.a" \
     -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF "$@" >/dev/null \
     || die "$name: configure"
   cmake --build "$dir" -j "$JOBS" || die "$name: build"
