@@ -125,6 +125,49 @@ static void test_signal_storm_does_not_shorten_timeout(void **state)
     parker_destroy(&s.p);
 }
 
+/* parker.h: unpark is async-signal-safe with the futex backend.  The
+ * handler runs on the parked owner itself, inside parker_park. */
+static parker_t handler_parker;
+
+static void unpark_from_handler(int sig)
+{
+    (void)sig;
+    parker_unpark(&handler_parker);
+}
+
+static void *park_handler_parker(void *arg)
+{
+    atomic_int *returned = (atomic_int *)arg;
+    parker_park(&handler_parker);
+    atomic_store(returned, 1);
+    return NULL;
+}
+
+static void test_unpark_from_signal_handler_wakes_park(void **state)
+{
+    struct sigaction sa;
+    atomic_int returned;
+    pthread_t t;
+    (void)state;
+    if (strcmp(parker_backend(), "futex") != 0)
+        skip(); /* documented as async-signal-safe only with futex/Windows */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = unpark_from_handler;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(0, sigaction(SIGUSR2, &sa, NULL));
+    assert_int_equal(0, parker_init(&handler_parker));
+    atomic_store(&returned, 0);
+    t = test_thread_start(park_handler_parker, &returned);
+    /* Until the handler has run once on the parked thread, only signals can
+     * end its park; one signal suffices, more are harmless. */
+    while (!atomic_load(&returned)) {
+        assert_int_equal(0, pthread_kill(t, SIGUSR2));
+        test_sleep_ms(5);
+    }
+    test_thread_join(t);
+    parker_destroy(&handler_parker);
+}
+
 /* ----------------------------------------------------------------- fork */
 
 struct child_pingpong {
@@ -442,6 +485,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signal_storm_does_not_end_park),
         cmocka_unit_test(test_signal_storm_does_not_shorten_timeout),
+        cmocka_unit_test(test_unpark_from_signal_handler_wakes_park),
         cmocka_unit_test(test_forked_child_can_park),
         cmocka_unit_test(test_fork_while_a_thread_is_parked),
 #if defined(__linux__)
