@@ -205,6 +205,122 @@ PARKER_API size_t parker_lot_requeue(const void *from, const void *to, size_t ma
                                      size_t max_requeue, parker_lot_requeue_fn fn, void *arg,
                                      size_t *requeued);
 
+
+/* ------------------------------------------------------------------------
+ * Extended calls for building locks (parking_lot_core's full API).
+ *
+ * Three things a lock needs that the calls above do not give:
+ *   - a hook when a waiter leaves by timeout, run under the queue lock, so
+ *     that the last waiter to leave can clear the lock's "has parked" bit
+ *     without racing a thread that is about to park;
+ *   - a fairness signal to the waker: the woken waiter has been waiting for
+ *     PARKER_LOT_FAIR_NS or longer (eventual fairness, see be_fair);
+ *   - a token from the waker to the woken waiter (hand-off: "you already own
+ *     the lock"), and a filter / a requeue that decide under the queue locks.
+ *
+ * All callbacks follow the callback rules at the top of this header, and the
+ * unpark callbacks (parker_lot_unpark_token_fn) run exactly once per call,
+ * also when nobody was woken.
+ * ---------------------------------------------------------------------- */
+
+/* The fairness interval: a woken waiter whose wait began this many
+ * nanoseconds (or more) before the unpark is reported with be_fair = 1. */
+#define PARKER_LOT_FAIR_NS 1000000u
+
+/* What an extended unpark did, given to its callback under the queue lock(s)
+ * before any woken thread can run. */
+typedef struct parker_lot_unpark_result {
+    size_t unparked;       /* threads taken off the queue to be woken */
+    size_t requeued;       /* threads moved to another address (requeue_ex) */
+    int have_more_waiters; /* 1 if waiters remain on the (source) address */
+    int be_fair;           /* 1 if the first woken waiter has waited since
+                              PARKER_LOT_FAIR_NS or more before now: a lock
+                              should hand off to it rather than let others barge */
+    void *park_arg;        /* park_arg of the first woken waiter, NULL if none */
+} parker_lot_unpark_result_t;
+
+/* An extended unpark's callback: returns the token that every thread woken
+ * by this call receives in *unpark_token (0 if a plain call woke it). */
+typedef uintptr_t (*parker_lot_unpark_token_fn)(void *arg, const parker_lot_unpark_result_t *r);
+
+/* Run under the queue lock when a waiter's deadline passed and it leaves the
+ * queue of `address` (the address it was on when it left: a requeued waiter
+ * reports the address it was moved to).  was_last_waiter is 1 if no other
+ * thread waits on that address any more. */
+typedef void (*parker_lot_timed_out_fn)(void *arg, const void *address, int was_last_waiter);
+
+/*
+ * parker_lot_park_if with the extras:
+ *   validate      NULL means "always park";
+ *   timed_out     NULL or a hook as above (arg is passed to it);
+ *   wait_since_ns when the caller's wait began on parker_now_ns()'s clock, for
+ *                 be_fair: a lock whose waiter wakes, loses the race and parks
+ *                 again passes the time of its first park, so that its wait is
+ *                 measured from there; 0 means "now";
+ *   unpark_token  if not NULL, receives the token of the waker's callback
+ *                 when the result is PARKER_OK (0 from plain unparks).
+ * Returns as parker_lot_park_if; address is a key only (never dereferenced).
+ */
+PARKER_API int parker_lot_park_ex(const void *address, parker_lot_validate_fn validate,
+                                  parker_lot_before_sleep_fn before_sleep,
+                                  parker_lot_timed_out_fn timed_out, void *arg,
+                                  uint64_t deadline_ns, void *park_arg, uint64_t wait_since_ns,
+                                  uintptr_t *unpark_token);
+
+/*
+ * As parker_lot_unpark_one, with the result and the token.  fn (may be NULL:
+ * token 0) runs exactly once under the queue lock with unparked 0 or 1,
+ * have_more_waiters, be_fair and the woken waiter's park_arg.  Returns 1 if
+ * a thread was woken, else 0.
+ */
+PARKER_API int parker_lot_unpark_one_ex(const void *address, parker_lot_unpark_token_fn fn,
+                                        void *arg);
+
+/* As parker_lot_unpark_all; every woken thread receives `token`. */
+PARKER_API size_t parker_lot_unpark_all_ex(const void *address, uintptr_t token);
+
+/*
+ * Selective wake (parking_lot_core's unpark_filter): walks the waiters of
+ * `address` oldest first under the queue lock and asks filter(arg, park_arg)
+ * about each: PARKER_LOT_FILTER_UNPARK takes it, PARKER_LOT_FILTER_SKIP
+ * leaves it queued, PARKER_LOT_FILTER_STOP ends the walk.  Then fn (may be
+ * NULL) runs once with the result (park_arg of the first taken waiter,
+ * have_more_waiters counting the ones left), and its token goes to every
+ * taken thread.  Returns how many were woken.  A reader-writer lock wakes
+ * "all readers up to the first writer" this way.
+ */
+#define PARKER_LOT_FILTER_UNPARK 0
+#define PARKER_LOT_FILTER_SKIP   1
+#define PARKER_LOT_FILTER_STOP   2
+typedef int (*parker_lot_filter_fn)(void *arg, void *park_arg);
+
+PARKER_API size_t parker_lot_unpark_filter(const void *address, parker_lot_filter_fn filter,
+                                           parker_lot_unpark_token_fn fn, void *arg);
+
+/*
+ * Requeue decided under both queue locks (parking_lot_core's unpark_requeue).
+ * validate(arg) runs with both queues locked and returns what to do:
+ */
+#define PARKER_LOT_REQUEUE_ABORT                   0 /* nothing; fn is not called */
+#define PARKER_LOT_REQUEUE_UNPARK_ONE_REQUEUE_REST 1 /* wake the oldest, move the rest */
+#define PARKER_LOT_REQUEUE_ALL                     2 /* move all, wake none */
+#define PARKER_LOT_REQUEUE_UNPARK_ONE              3 /* wake the oldest, move none */
+#define PARKER_LOT_REQUEUE_ONE                     4 /* move the oldest, wake none */
+typedef int (*parker_lot_requeue_validate_fn)(void *arg);
+/*
+ * Then, unless it returned ABORT, fn (may be NULL) runs once under both locks
+ * with unparked, requeued and have_more_waiters (left on `from`) and returns
+ * the token for the woken thread.  Moved threads keep deadline, park_arg and
+ * wait_since and go to the tail of `to`.  Returns the number woken; *requeued
+ * (if not NULL) receives the number moved.  from and to must not be NULL
+ * (PARKER_INVALID is not a size: a NULL key aborts with a message);
+ * from == to is allowed.
+ */
+PARKER_API size_t parker_lot_requeue_ex(const void *from, const void *to,
+                                        parker_lot_requeue_validate_fn validate,
+                                        parker_lot_unpark_token_fn fn, void *arg,
+                                        size_t *requeued);
+
 #ifdef __cplusplus
 }
 #endif
