@@ -36,6 +36,47 @@
  * Results are small stable integers (below), identical on every platform; the
  * values are pinned and will not change in 1.x.
  *
+ * Using a parker: a token says "something may have changed", not what.  A
+ * token can be stale (left by an unpark meant for an earlier wait), and
+ * parker_park_timeout may time out just as the condition becomes true.  So
+ * wait in a loop that re-checks your own condition:
+ *
+ *     while (!condition_holds())   // an atomic load with acquire, say
+ *         parker_park(me);
+ *
+ * and make the condition true before you unpark.
+ *
+ * Thread cancellation (POSIX pthread_cancel): parks are NOT cancellation
+ * points, on every backend.  A deferred cancel that arrives while a thread is
+ * parked neither ends the park nor kills the thread inside it: the park
+ * returns only as documented (a token, or the deadline), and the cancel is
+ * acted on at the thread's next cancellation point.  (The pthread backend
+ * disables cancellation around its condition-variable wait and restores the
+ * caller's state; the futex and Windows backends never call a cancellation
+ * point.)  The parking lot (parker_lot.h) and everything built on it inherit
+ * this: a lot park, and a wait of any object built on the lot, is not a
+ * cancellation point either.  To cancel a parked thread, pthread_cancel it
+ * and then unpark it (or let its timeout pass).  No libparker function is
+ * async-cancel-safe: do not call them with PTHREAD_CANCEL_ASYNCHRONOUS.
+ *
+ * fork: the child of fork() may use every parker it sees, including parker
+ * words copied from the parent, as long as no thread of the parent was
+ * parked on them (that thread does not exist in the child).  fork() runs the
+ * library's pthread_atfork handlers.  A child made by a raw clone/fork system
+ * call runs none: it must call parker_after_fork() (and, if it uses the lot,
+ * parker_lot_after_fork(), which includes it) before any other libparker
+ * call, while it has only one thread.
+ *
+ * Unloading (dlclose/FreeLibrary): a thread that used parker_self() or
+ * parker_thread_self() runs libparker code when it exits (a pthread key
+ * destructor, a fiber-local storage callback).  So the code must stay mapped
+ * while such threads live.  The shared library is linked with -z nodelete
+ * where the linker supports it (ELF systems), and on Windows the first use of
+ * parker_self() pins the module that contains libparker: dlclose/FreeLibrary
+ * then leave it loaded.  If you link the static library into a shared object
+ * of your own that you dlclose, link that object with -z nodelete too, or do
+ * not unload it while threads that used parker_self() are alive.
+ *
  * The backend is chosen when the library is built (PARKER_BACKEND in CMake):
  * "futex" (Linux), "waitonaddress"/"keyedevent" (Windows, chosen at run time),
  * "pthread" (any POSIX system).  The header and the ABI are the same for all.
@@ -100,6 +141,17 @@ typedef struct parker {
 } parker_t;
 
 /*
+ * A parker with no token, usable without parker_init (static storage,
+ * structure members, arrays): `static parker_t p = PARKER_INITIALIZER;`.
+ * All zero bits, so zero-filled memory (calloc, static storage) is a valid
+ * parker too.  Every backend sets up what it needs on first use; the
+ * pthread backend's process-wide table is then created by the first park or
+ * unpark (aborting with a message if even that fails).  parker_destroy is
+ * optional for such a parker, as for any parker that nobody uses any more.
+ */
+#define PARKER_INITIALIZER {0}
+
+/*
  * Initialise *p with no token.  Returns 0, EINVAL if p is NULL, or an errno
  * value if the backend could not get its process-wide resources (only the
  * pthread backend has any, created once).  Any thread; not concurrently with
@@ -146,9 +198,29 @@ PARKER_API int parker_park_until(parker_t *p, uint64_t deadline_ns);
  * futex and Windows backends, not with the pthread backend.  Writes made
  * before the call are visible to the owner after the park that consumes the
  * token.  After this call has made the token visible it no longer touches *p.
- * NULL aborts with a message.
+ * NULL aborts with a message, and so does a parker that was destroyed or
+ * never initialised when its word shows it (the check costs one compare).
  */
 PARKER_API void parker_unpark(parker_t *p);
+
+/*
+ * The name of a result value: "PARKER_OK", "PARKER_TIMEDOUT", "PARKER_AGAIN"
+ * or "PARKER_INVALID"; any other value gives "PARKER_UNKNOWN_RESULT".  Never
+ * NULL; a static string; any thread.
+ */
+PARKER_API const char *parker_result_str(int result);
+
+/*
+ * Call in the child of a raw clone/fork system call (one that runs no
+ * pthread_atfork handlers), before any other libparker call, while the child
+ * has a single thread.  It re-creates the pthread backend's process-wide
+ * mutexes and condition variables, which a thread of the parent may have held
+ * at the moment of the fork; with the futex and Windows backends it does
+ * nothing.  After an ordinary fork() it is not needed (the library's atfork
+ * handler does the same) but harmless.  Parkers that a thread of the parent
+ * was parked on must not be used in the child.
+ */
+PARKER_API void parker_after_fork(void);
 
 /*
  * The monotonic clock that deadlines use, in nanoseconds from an unspecified
@@ -191,6 +263,12 @@ PARKER_API void parker_free(parker_t *p);
  * pthread key destructor, a fiber-local callback on Windows); the memory goes
  * when the last reference is released.
  *
+ * On Windows the slot is fiber-local storage (FLS): each fiber has its own
+ * parker_self(), and a fiber's parker is released when the fiber is deleted.
+ * Park a fiber's parker only from that fiber, and wake it only while the
+ * fiber runs on some thread or will be switched to (a parked fiber blocks
+ * the whole thread it runs on).
+ *
  * Called from a thread-local destructor while the thread exits, these
  * functions still work: if this library's destructor already ran, a fresh
  * parker is made and the OS runs the destructor again (POSIX repeats
@@ -200,14 +278,18 @@ PARKER_API void parker_free(parker_t *p);
 typedef struct parker_thread parker_thread_t;
 
 /* The calling thread's parker (created on first use), valid until the
- * calling thread exits; no reference is taken.  NULL on failure. */
+ * calling thread exits; no reference is taken.  NULL on failure.  It is the
+ * parker inside parker_thread_self(): parker_self() ==
+ * parker_thread_parker(parker_thread_self()), so an unpark through a
+ * reference wakes a park on parker_self(). */
 PARKER_API parker_t *parker_self(void);
 
 /* A new counted reference to the calling thread's parker.  NULL on failure.
  * Release it with parker_thread_release. */
 PARKER_API parker_thread_t *parker_thread_self(void);
 
-/* One more reference to t (returns t).  Any thread holding a reference. */
+/* One more reference to t (returns t).  Any thread holding a reference.
+ * NULL is passed through (returns NULL), as release ignores it. */
 PARKER_API parker_thread_t *parker_thread_retain(parker_thread_t *t);
 
 /* Drop one reference (NULL is ignored).  Any thread. */

@@ -52,10 +52,18 @@
  * idempotent and thread-safe.  Returns 0 or an errno value. */
 PARKER__HIDDEN int parker__sys_init(void);
 
+/* pre: the calling process is the child of a fork or raw clone and has one
+ * thread.  Re-create whatever process-wide state a thread of the parent may
+ * have left locked (parker_after_fork). */
+PARKER__HIDDEN void parker__sys_after_fork(void);
+
 /* pre: the caller is p's owner and has just stored PARKED (the state may have
  * changed since).  Block until parker__sys_wake(p), until deadline_ns on
  * parker__sys_now_ns() (PARKER__NO_DEADLINE: no deadline), or spuriously.
- * Returns 1 if it consumed a wake (rendezvous backends), else 0. */
+ * Returns 1 if it consumed a wake (rendezvous backends), else 0.  p may never
+ * have passed through parker_init (PARKER_INITIALIZER): set up lazily.  It
+ * must not act on a pthread cancel, and a failing OS wait must block for a
+ * bounded step rather than return at once (the core would spin). */
 PARKER__HIDDEN int parker__sys_wait(parker_t *p, uint64_t deadline_ns);
 
 /* pre: the caller's own atomic exchange turned p's state from PARKED into

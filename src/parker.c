@@ -56,6 +56,13 @@ void parker__misuse(const char *func, const char *what)
     abort();
 }
 
+/* A word that reads PARKED where the caller is the only possible parker: a
+ * second thread is parked, or the word is garbage that happens to be all
+ * ones (uninitialised or overwritten memory).  The two look the same. */
+#define MISUSE_PARKED                                                            \
+    "two threads parked on one parker at once (only its owner thread may park), " \
+    "or the parker is not initialised or was corrupted"
+
 #define PARKER__CHECK_NOT_NULL(p, func) \
     do { if ((p) == NULL) parker__misuse(func, "NULL parker"); } while (0)
 
@@ -210,8 +217,7 @@ static int park_slow(parker_t *p, uint64_t deadline, const char *func)
                 return PARKER_OK;
         }
         if (seen == PARKER__PARKED)
-            parker__misuse(func, "two threads parked on one parker at once "
-                                 "(only its owner thread may park)");
+            parker__misuse(func, MISUSE_PARKED);
         parker__misuse(func, "parker is not initialised or was corrupted");
     }
 
@@ -248,8 +254,7 @@ static int try_consume(uint32_t *word, const char *func)
     if (parker__cas_acquire(word, &seen, PARKER__EMPTY))
         return 1;
     if (seen == PARKER__PARKED)
-        parker__misuse(func, "two threads parked on one parker at once "
-                             "(only its owner thread may park)");
+        parker__misuse(func, MISUSE_PARKED);
     if (seen != PARKER__EMPTY)
         parker__misuse(func, "parker is not initialised or was corrupted");
     return 0;
@@ -276,7 +281,8 @@ void parker_destroy(parker_t *p)
     PARKER__CHECK_NOT_NULL(p, "parker_destroy");
     s = parker__load_acquire(PARKER__WORD(p));
     if (s == PARKER__PARKED)
-        parker__misuse("parker_destroy", "a thread is parked on this parker");
+        parker__misuse("parker_destroy", "a thread is parked on this parker, "
+                                          "or the parker is not initialised or was corrupted");
     if (s != PARKER__EMPTY && s != PARKER__NOTIFIED)
         parker__misuse("parker_destroy", "parker is not initialised or was corrupted");
     /* Poison so that a later use of the destroyed parker is caught. */
@@ -320,12 +326,40 @@ int parker_park_until(parker_t *p, uint64_t deadline_ns)
 
 void parker_unpark(parker_t *p)
 {
+    uint32_t old;
     PARKER__CHECK_NOT_NULL(p, "parker_unpark");
     /* Release, and an RMW even when NOTIFIED is already there, so that this
      * unpark joins the release sequence the consuming park acquires. */
-    if (parker__xchg_release(PARKER__WORD(p), PARKER__NOTIFIED) == PARKER__PARKED)
+    old = parker__xchg_release(PARKER__WORD(p), PARKER__NOTIFIED);
+    if (old == PARKER__PARKED)
         parker__sys_wake(p);
+    else if (old != PARKER__EMPTY && old != PARKER__NOTIFIED)
+        /* Destroyed (poisoned) or never initialised.  The word now reads
+         * NOTIFIED, which would bring it back to life: stop here. */
+        parker__misuse("parker_unpark", "parker is not initialised or was corrupted "
+                                        "(destroyed, freed or never set up)");
     /* p may be freed from here on. */
+}
+
+void parker_after_fork(void)
+{
+    parker__sys_after_fork();
+}
+
+const char *parker_result_str(int result)
+{
+    switch (result) {
+    case PARKER_OK:
+        return "PARKER_OK";
+    case PARKER_TIMEDOUT:
+        return "PARKER_TIMEDOUT";
+    case 2: /* PARKER_AGAIN, parker_lot.h */
+        return "PARKER_AGAIN";
+    case PARKER_INVALID:
+        return "PARKER_INVALID";
+    default:
+        return "PARKER_UNKNOWN_RESULT";
+    }
 }
 
 uint64_t parker_now_ns(void)

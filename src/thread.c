@@ -60,8 +60,10 @@ parker_thread_t *parker_thread_self(void)
 
 parker_thread_t *parker_thread_retain(parker_thread_t *t)
 {
+    /* NULL passes through, as parker_thread_release(NULL) is ignored, so
+     * that retain(parker_thread_self()) needs no check of its own. */
     if (t == NULL)
-        parker__misuse("parker_thread_retain", "NULL reference");
+        return NULL;
     /* Relaxed suffices: the caller already holds a reference, so the count
      * cannot reach zero concurrently. */
     parker__fetch_add_relaxed(&t->refs, 1u);

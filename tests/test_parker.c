@@ -58,6 +58,20 @@ static void test_result_values_are_pinned(void **state)
     assert_int_equal(3, PARKER_INVALID);
 }
 
+static void test_result_str_names_every_result(void **state)
+{
+    (void)state;
+    assert_string_equal("PARKER_OK", parker_result_str(PARKER_OK));
+    assert_string_equal("PARKER_TIMEDOUT", parker_result_str(PARKER_TIMEDOUT));
+    assert_string_equal("PARKER_AGAIN", parker_result_str(2));
+    assert_string_equal("PARKER_INVALID", parker_result_str(PARKER_INVALID));
+    /* Unknown values: one fixed string, never NULL. */
+    assert_string_equal("PARKER_UNKNOWN_RESULT", parker_result_str(4));
+    assert_string_equal("PARKER_UNKNOWN_RESULT", parker_result_str(-1));
+    assert_string_equal("PARKER_UNKNOWN_RESULT", parker_result_str(INT32_MIN));
+    assert_string_equal("PARKER_UNKNOWN_RESULT", parker_result_str(INT32_MAX));
+}
+
 static void test_new_parker_has_no_token(void **state)
 {
     parker_t p;
@@ -569,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_version_matches_header),
         cmocka_unit_test(test_invalid_arguments_are_reported),
         cmocka_unit_test(test_result_values_are_pinned),
+        cmocka_unit_test(test_result_str_names_every_result),
         cmocka_unit_test(test_new_parker_has_no_token),
         cmocka_unit_test(test_park_consumes_the_token),
         cmocka_unit_test(test_many_unparks_leave_one_token),

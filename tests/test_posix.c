@@ -292,6 +292,100 @@ static void test_fork_while_a_thread_is_parked(void **state)
                           "single-threaded checks passed");
 }
 
+/* ------------------------------------------------- raw fork (no atfork) */
+
+#if defined(__linux__)
+#define RAW_FORK_PARKERS 512
+static parker_t raw_parkers[RAW_FORK_PARKERS];
+static size_t raw_same[4]; /* parkers of one pthread-backend stripe */
+static atomic_int raw_stop;
+
+static unsigned raw_stripe(size_t i)
+{
+    /* src/posix/pthread.c's stripe of a parker; meaningless but harmless
+     * with the other backends. */
+    return (unsigned)(((uint64_t)(uintptr_t)&raw_parkers[i] * UINT64_C(0x9E3779B97F4A7C15)) >> 58);
+}
+
+static void *raw_hammer(void *arg)
+{
+    parker_t *p = (parker_t *)arg;
+    while (!atomic_load_explicit(&raw_stop, memory_order_relaxed))
+        (void)parker_park_timeout(p, 1000);
+    return NULL;
+}
+
+static long raw_fork(void)
+{
+#if defined(SYS_fork)
+    return syscall(SYS_fork);
+#elif defined(__s390__)
+    return syscall(SYS_clone, 0, SIGCHLD, 0, 0, 0);
+#else
+    return syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
+/* The child of a raw fork system call (no atfork handlers ran) calls
+ * parker_after_fork and then parks and unparks on the stripe that threads of
+ * the parent were using (parked on, and locking and unlocking at the moment
+ * of the fork).  Bounded: a child that hangs fails the test. */
+static void test_raw_fork_child_after_fork_can_park(void **state)
+{
+    pthread_t hammers[2], parked;
+    int n = 0, k;
+    size_t i;
+    (void)state;
+#if defined(__SANITIZE_THREAD__)
+    print_message("SKIPPED under TSan: a raw fork bypasses TSan's fork handling\n");
+    skip();
+#endif
+    for (i = 0; i < RAW_FORK_PARKERS; i++) {
+        assert_int_equal(0, parker_init(&raw_parkers[i]));
+        if (n < 4 && raw_stripe(i) == raw_stripe(0))
+            raw_same[n++] = i;
+    }
+    assert_int_equal(4, n);
+    atomic_store(&raw_stop, 0);
+    parked = test_thread_start(park_on, &raw_parkers[raw_same[0]]);
+    hammers[0] = test_thread_start(raw_hammer, &raw_parkers[raw_same[1]]);
+    hammers[1] = test_thread_start(raw_hammer, &raw_parkers[raw_same[2]]);
+    test_sleep_ms(5);
+    for (k = 0; k < 20; k++) {
+        int status = 0;
+        unsigned waited = 0;
+        long pid = raw_fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            parker_t *q = &raw_parkers[raw_same[3]];
+            parker_after_fork();
+            if (parker_park_timeout(q, NS_PER_MS) != PARKER_TIMEDOUT)
+                syscall(SYS_exit_group, 40);
+            parker_unpark(q);
+            if (parker_park_timeout(q, 10000 * NS_PER_MS) != PARKER_OK)
+                syscall(SYS_exit_group, 41);
+            syscall(SYS_exit_group, 0);
+        }
+        while (waitpid((pid_t)pid, &status, WNOHANG) == 0) {
+            if (waited >= 10000u) {
+                kill((pid_t)pid, SIGKILL);
+                (void)waitpid((pid_t)pid, &status, 0);
+                fail_msg("raw-fork child %d hung on the stripe", k);
+            }
+            test_sleep_ms(1);
+            waited++;
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("raw-fork child %d failed: status 0x%x", k, status);
+    }
+    atomic_store(&raw_stop, 1);
+    test_thread_join(hammers[0]);
+    test_thread_join(hammers[1]);
+    parker_unpark(&raw_parkers[raw_same[0]]);
+    test_thread_join(parked);
+}
+#endif
+
 /* ------------------------------------------- fast paths: no system call */
 
 #if defined(__linux__)
@@ -453,6 +547,43 @@ static void misuse_park_destroyed(void)
     parker_park(&p);
 }
 
+static void misuse_unpark_destroyed(void)
+{
+    parker_t p;
+    if (parker_init(&p) != 0)
+        _exit(30);
+    parker_destroy(&p);
+    parker_unpark(&p);
+}
+
+static void misuse_unpark_garbage(void)
+{
+    parker_t p;
+    memset(&p, 0x5A, sizeof p);
+    parker_unpark(&p);
+}
+
+static void misuse_park_all_ones(void)
+{
+    parker_t p;
+    memset(&p, 0xFF, sizeof p); /* reads as PARKED: cannot be told from a parked thread */
+    parker_park(&p);
+}
+
+static void misuse_timed_park_all_ones(void)
+{
+    parker_t p;
+    memset(&p, 0xFF, sizeof p);
+    (void)parker_park_timeout(&p, NS_PER_MS);
+}
+
+static void misuse_destroy_all_ones(void)
+{
+    parker_t p;
+    memset(&p, 0xFF, sizeof p);
+    parker_destroy(&p);
+}
+
 static void test_two_threads_parked_at_once_aborts(void **state)
 {
     (void)state;
@@ -480,6 +611,29 @@ static void test_destroyed_parker_use_aborts(void **state)
     expect_abort_with(misuse_park_destroyed, "not initialised");
 }
 
+/* The unpark's exchange returns the old word: anything but EMPTY, NOTIFIED
+ * or PARKED means the parker was destroyed or never initialised. */
+static void test_unpark_of_destroyed_or_garbage_parker_aborts(void **state)
+{
+    (void)state;
+    expect_abort_with(misuse_unpark_destroyed,
+                      "parker_unpark: parker is not initialised or was corrupted");
+    expect_abort_with(misuse_unpark_garbage,
+                      "parker_unpark: parker is not initialised or was corrupted");
+}
+
+/* An all-ones word is PARKED: the message must name both possible causes. */
+static void test_all_ones_garbage_names_both_causes(void **state)
+{
+    (void)state;
+    expect_abort_with(misuse_park_all_ones, "parker_park: two threads parked");
+    expect_abort_with(misuse_park_all_ones, "not initialised or was corrupted");
+    expect_abort_with(misuse_timed_park_all_ones, "parker_park_timeout: two threads parked");
+    expect_abort_with(misuse_timed_park_all_ones, "not initialised or was corrupted");
+    expect_abort_with(misuse_destroy_all_ones, "parker_destroy: a thread is parked");
+    expect_abort_with(misuse_destroy_all_ones, "not initialised or was corrupted");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,11 +644,14 @@ int main(void)
         cmocka_unit_test(test_fork_while_a_thread_is_parked),
 #if defined(__linux__)
         cmocka_unit_test(test_fast_paths_make_no_system_call),
+        cmocka_unit_test(test_raw_fork_child_after_fork_can_park),
 #endif
         cmocka_unit_test(test_two_threads_parked_at_once_aborts),
         cmocka_unit_test(test_destroy_with_thread_parked_aborts),
         cmocka_unit_test(test_null_parker_aborts),
         cmocka_unit_test(test_destroyed_parker_use_aborts),
+        cmocka_unit_test(test_unpark_of_destroyed_or_garbage_parker_aborts),
+        cmocka_unit_test(test_all_ones_garbage_names_both_causes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

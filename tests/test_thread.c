@@ -22,6 +22,21 @@ static void test_self_is_stable_and_usable(void **state)
     parker_thread_release(NULL);
 }
 
+/* retain and release agree on NULL: both pass it through, neither aborts
+ * (retain(parker_thread_self()) needs no check of its own). */
+static void test_retain_and_release_accept_null(void **state)
+{
+    parker_thread_t *ref;
+    (void)state;
+    assert_null(parker_thread_retain(NULL));
+    parker_thread_release(NULL);
+    ref = parker_thread_retain(parker_thread_self());
+    assert_non_null(ref);
+    assert_ptr_equal(parker_self(), parker_thread_parker(ref));
+    parker_thread_release(ref);
+    parker_thread_release(ref); /* one for thread_self, one for retain */
+}
+
 struct publish {
     parker_thread_t *_Atomic ref;
     parker_t *_Atomic self;
@@ -174,6 +189,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_self_is_stable_and_usable),
+        cmocka_unit_test(test_retain_and_release_accept_null),
         cmocka_unit_test(test_unpark_through_reference_wakes_thread),
         cmocka_unit_test(test_unpark_after_thread_exit_is_safe),
         cmocka_unit_test(test_thread_exit_while_being_unparked),

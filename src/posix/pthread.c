@@ -26,13 +26,35 @@
  *
  * fork: a stripe mutex held by a thread of the parent is held forever in the
  * child; the child re-initialises the table (no other thread exists there, so
- * no parker can be waiting).
+ * no parker can be waiting).  fork() does that through pthread_atfork; a raw
+ * clone/fork system call runs no atfork handler, so its child must call
+ * parker_after_fork(), which does the same.
+ *
+ * Lazy set-up: PARKER_INITIALIZER parkers never pass through parker_init, so
+ * wait and wake set the table up themselves (pthread_once; after the first
+ * call that is one load and a branch).
+ *
+ * Cancellation: pthread_cond_wait and pthread_cond_timedwait are
+ * cancellation points, and a thread cancelled inside one dies holding the
+ * stripe mutex with its word still PARKED; every parker of that stripe then
+ * blocks forever.  Parks are documented as not being cancellation points, so
+ * the wait runs with cancellation disabled and restores the caller's state
+ * afterwards; a pending cancel is acted on at the caller's next cancellation
+ * point.
+ *
+ * A wait that fails (anything but a wake-up or ETIMEDOUT) must not become a
+ * spin of the core's re-check loop: the thread sleeps a bounded step instead.
+ * Deadlines are clamped to INT32_MAX seconds of the monotonic clock (68 years
+ * of uptime) even with a 64-bit time_t: a 32-bit C library on a kernel
+ * without the time64 calls fails larger ones with EOVERFLOW at once.
  */
 #include "../backend.h"
 #include "../atomics.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #if defined(__APPLE__)
@@ -53,6 +75,7 @@ struct stripe {
 static struct stripe stripes[STRIPES];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 static int table_error;
+static uint32_t table_ready; /* 1 once init_once succeeded */
 
 static int init_table(void)
 {
@@ -87,12 +110,35 @@ static void init_once(void)
     table_error = init_table();
     if (table_error == 0)
         table_error = pthread_atfork(NULL, NULL, after_fork_child);
+    if (table_error == 0)
+        parker__store_release(&table_ready, 1u);
 }
 
 int parker__sys_init(void)
 {
     int err = pthread_once(&table_once, init_once);
     return err != 0 ? err : table_error;
+}
+
+void parker__sys_after_fork(void)
+{
+    /* Only a table that exists can hold a dead thread's lock.  One not yet
+     * set up is set up by the first park or unpark as usual. */
+    if (parker__load_acquire(&table_ready))
+        after_fork_child();
+}
+
+/* Wait and wake on a PARKER_INITIALIZER parker come here without a
+ * parker_init.  Without its table this backend cannot block at all. */
+static void ensure_table(void)
+{
+    int err = parker__sys_init();
+    if (err != 0) {
+        fprintf(stderr, "libparker: pthread backend: cannot set up its mutexes and condition "
+                        "variables (error %d)\n", err);
+        fflush(stderr);
+        abort();
+    }
 }
 
 static struct stripe *stripe_of(const parker_t *p)
@@ -103,45 +149,75 @@ static struct stripe *stripe_of(const parker_t *p)
     return &stripes[h >> (64u - STRIPE_BITS)];
 }
 
+/* The condvar wait failed: sleep up to 1 ms (never past the deadline) so
+ * that the core's re-check loop polls instead of spinning.  Cancellation is
+ * disabled by the caller, so nanosleep is not a cancellation point here. */
+static void sleep_step(uint64_t deadline_ns)
+{
+    uint64_t step = 1000000u, now = parker__sys_now_ns();
+    struct timespec ts;
+    if (deadline_ns != PARKER__NO_DEADLINE) {
+        if (now >= deadline_ns)
+            return;
+        if (deadline_ns - now < step)
+            step = deadline_ns - now;
+    }
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)step;
+    (void)nanosleep(&ts, NULL);
+}
+
 int parker__sys_wait(parker_t *p, uint64_t deadline_ns)
 {
-    struct stripe *s = stripe_of(p);
+    struct stripe *s;
+    int cancel_state, ignored, err = 0;
 
+    ensure_table();
+    s = stripe_of(p);
+    (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     pthread_mutex_lock(&s->mutex);
     /* Relaxed is enough under the mutex: see "Lost wake-ups" above. */
     if (parker__load_relaxed(PARKER__WORD(p)) == PARKER__PARKED) {
         if (deadline_ns == PARKER__NO_DEADLINE) {
-            pthread_cond_wait(&s->cond, &s->mutex);
+            err = pthread_cond_wait(&s->cond, &s->mutex);
         } else {
             struct timespec ts;
 #if PARKER__COND_RELATIVE
             uint64_t now = parker__sys_now_ns();
             uint64_t rel = deadline_ns > now ? deadline_ns - now : 0;
+            if (rel / 1000000000u > INT32_MAX)
+                rel = (uint64_t)INT32_MAX * 1000000000u;
             ts.tv_sec = (time_t)(rel / 1000000000u);
             ts.tv_nsec = (long)(rel % 1000000000u);
-            pthread_cond_timedwait_relative_np(&s->cond, &s->mutex, &ts);
+            err = pthread_cond_timedwait_relative_np(&s->cond, &s->mutex, &ts);
 #else
             uint64_t sec = deadline_ns / 1000000000u;
-            /* time_t may be 32 bits: clamp, and let the core wait again. */
-            const time_t max_sec = (time_t)(sizeof(time_t) > 4 ? INT64_MAX : INT32_MAX);
-            if (sec > (uint64_t)max_sec) {
-                ts.tv_sec = max_sec;
+            /* Clamp (see the top of the file); the core waits again. */
+            if (sec > (uint64_t)INT32_MAX) {
+                ts.tv_sec = (time_t)INT32_MAX;
                 ts.tv_nsec = 999999999;
             } else {
                 ts.tv_sec = (time_t)sec;
                 ts.tv_nsec = (long)(deadline_ns % 1000000000u);
             }
-            pthread_cond_timedwait(&s->cond, &s->mutex, &ts);
+            err = pthread_cond_timedwait(&s->cond, &s->mutex, &ts);
 #endif
+            if (err == ETIMEDOUT)
+                err = 0;
         }
     }
     pthread_mutex_unlock(&s->mutex);
+    if (err != 0)
+        sleep_step(deadline_ns);
+    (void)pthread_setcancelstate(cancel_state, &ignored);
     return 0;
 }
 
 void parker__sys_wake(parker_t *p)
 {
-    struct stripe *s = stripe_of(p);
+    struct stripe *s;
+    ensure_table();
+    s = stripe_of(p);
     /* Lock/unlock orders our exchange before the owner's check, or puts the
      * owner in the condvar's wait before our broadcast. */
     pthread_mutex_lock(&s->mutex);

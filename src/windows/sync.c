@@ -57,6 +57,13 @@
  * other thread is gone, so a parked owner cannot take a release and
  * NtReleaseKeyedEvent would block forever.  Wakes are skipped then.
  *
+ * Failing waits: a WaitOnAddress that fails for another reason than its
+ * timeout, or a keyed-event wait that returns an error status, would send
+ * the core straight back into the wait, a spin.  Both sleep 1 ms instead.
+ * Cancellation: nothing here is a pthread cancellation point (winpthreads
+ * acts on a deferred cancel only inside its own functions), so a park never
+ * acts on pthread_cancel.
+ *
  * The clock is QueryPerformanceCounter, monotonic and the one parker_now_ns()
  * reports.  Windows' timer waits are not measured against it, so a wait may
  * end a little before the QPC deadline; the core re-checks and waits again.
@@ -209,6 +216,11 @@ static HANDLE keyed_event(void)
     return (HANDLE)h;
 }
 
+void parker__sys_after_fork(void)
+{
+    /* No fork on Windows. */
+}
+
 int parker__sys_init(void)
 {
     switch (current_mode()) {
@@ -251,8 +263,11 @@ int parker__sys_wait(parker_t *p, uint64_t deadline_ns)
         }
         wait.ptr = ptr_load_acquire(&fn_wait_on_address);
         /* FALSE with ERROR_TIMEOUT, or TRUE on a wake, a changed word or
-         * spuriously: the core re-reads the word and the clock either way. */
-        (void)wait.wait_on_address(PARKER__WORD(p), &compare, sizeof compare, ms);
+         * spuriously: the core re-reads the word and the clock either way.
+         * FALSE for any other reason did not wait at all: sleep a step. */
+        if (!wait.wait_on_address(PARKER__WORD(p), &compare, sizeof compare, ms) &&
+            GetLastError() != ERROR_TIMEOUT)
+            Sleep(1);
         return 0;
     }
     case MODE_KEYEDEVENT: {
@@ -268,10 +283,17 @@ int parker__sys_wait(parker_t *p, uint64_t deadline_ns)
         timeout = relative_100ns(remaining);
         wait.ptr = ptr_load_acquire(&fn_nt_wait_for_keyed_event);
         /* Only STATUS_SUCCESS means a release was taken; STATUS_TIMEOUT and
-         * anything else mean none was. */
-        return wait.nt_keyed(h, (PVOID)p, FALSE,
-                             deadline_ns == PARKER__NO_DEADLINE ? NULL : &timeout) ==
-               NT_SUCCESS_CODE;
+         * anything else mean none was.  An error status did not wait at
+         * all: sleep a step rather than let the core spin. */
+        {
+            nt_status st = wait.nt_keyed(h, (PVOID)p, FALSE,
+                                         deadline_ns == PARKER__NO_DEADLINE ? NULL : &timeout);
+            if (st == NT_SUCCESS_CODE)
+                return 1;
+            if (st != NT_TIMEOUT_CODE)
+                Sleep(1);
+            return 0;
+        }
     }
     default:
         Sleep(1);

@@ -15,6 +15,12 @@
  * one being freed.  Such a late parker is not released (Windows does not run
  * a callback twice); it is one small allocation per such thread.
  *
+ * Unloading: the FLS callback is code of the module that contains this file
+ * (libparker's DLL, or the user's DLL or program it is linked into).  If that
+ * module were unloaded while threads that used parker_self() still run, their
+ * exit would call into unmapped memory.  So allocating the slot pins the
+ * module (GetModuleHandleEx ..._PIN): FreeLibrary no longer unloads it.
+ *
  * The slot index is allocated on first use and published with a CAS (stored
  * as index + 1 so that 0 means "none yet"); the loser of a race frees its own
  * index, which holds no values yet.  Nothing waits, so first use before main
@@ -55,6 +61,12 @@ static int slot(DWORD *index)
     if (mine == FLS_OUT_OF_INDEXES)
         return EAGAIN;
     if (parker__cas_acq_rel(&slot_plus_one, &expected, (uint32_t)mine + 1u)) {
+        HMODULE self;
+        /* Any address inside this module names it; pin it (see above).  A
+         * failure only leaves the module unloadable as before. */
+        (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                     GET_MODULE_HANDLE_EX_FLAG_PIN,
+                                 (LPCWSTR)(const void *)&slot_plus_one, &self);
         *index = mine;
         return 0;
     }
