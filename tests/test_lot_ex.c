@@ -867,7 +867,8 @@ static void test_requeue_ex_does_what_validate_decides(void **state)
             assert_int_equal(cases[k].woken, (int)c.rec.r.unparked);
             assert_int_equal(cases[k].moved, (int)c.rec.r.requeued);
             assert_int_equal(cases[k].have_more, c.rec.r.have_more_waiters);
-            assert_int_equal(0, c.rec.r.be_fair);
+            if (!cases[k].woken) /* with a woken one it depends on timing */
+                assert_int_equal(0, c.rec.r.be_fair);
             if (cases[k].woken)
                 assert_ptr_equal(&w[0], c.rec.r.park_arg);
             else
@@ -1004,5 +1005,7 @@ int main(void)
         cmocka_unit_test(test_requeue_ex_onto_the_same_address_moves_to_the_tail),
         cmocka_unit_test(test_requeue_ex_validate_runs_under_both_queue_locks),
     };
+    if (getenv("PARKER_TEST_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("PARKER_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
