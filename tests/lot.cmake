@@ -6,3 +6,9 @@ target_include_directories(test_lot PRIVATE ${PROJECT_SOURCE_DIR}/src)
 # requeue_ex).
 parker_add_test(test_lot_ex test_lot_ex.c)
 target_include_directories(test_lot_ex PRIVATE ${PROJECT_SOURCE_DIR}/src)
+# fork racing the lot's first call, and atfork handlers that use the lot
+# (processes whose first lot call is still to come; POSIX only).
+if(NOT WIN32)
+  parker_add_test(test_lot_fork test_lot_fork.c)
+  target_include_directories(test_lot_fork PRIVATE ${PROJECT_SOURCE_DIR}/src)
+endif()
