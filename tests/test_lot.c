@@ -1050,6 +1050,51 @@ static void test_zero_timeout_is_never_found_by_an_unpark(void **state)
     assert_int_equal(0, z.not_timedout);
 }
 
+/* A lot wait has its own parker: a token on the thread's parker_self()
+ * neither ends it nor is consumed by it, and unparking parker_self() of a
+ * thread in a lot wait does not end that wait. */
+struct self_token {
+    uint32_t word;
+    parker_t *self;
+    atomic_int published;
+    int first, second, after;
+    uint64_t second_elapsed;
+};
+
+static void *self_token_main(void *arg)
+{
+    struct self_token *x = (struct self_token *)arg;
+    uint32_t expected = 0;
+    uint64_t t0;
+    x->self = parker_self();
+    parker_unpark(x->self); /* a token of our own, pending */
+    x->first = parker_lot_park(&x->word, &expected, 4, 20 * NS_PER_MS, NULL);
+    atomic_store(&x->published, 1);
+    t0 = parker_now_ns();
+    x->second = parker_lot_park(&x->word, &expected, 4, 200 * NS_PER_MS, NULL);
+    x->second_elapsed = parker_now_ns() - t0;
+    /* Both tokens (ours and the main thread's) are one pending token. */
+    x->after = parker_park_timeout(x->self, 0);
+    return NULL;
+}
+
+static void test_a_lot_wait_ignores_the_parker_self_token(void **state)
+{
+    static struct self_token x;
+    pthread_t t;
+    (void)state;
+    memset(&x, 0, sizeof x);
+    t = test_thread_start(self_token_main, &x);
+    WAIT_UNTIL(atomic_load(&x.published));
+    parker_unpark(x.self); /* while (or just before) it waits in the lot */
+    test_thread_join(t);
+    assert_int_equal(PARKER_TIMEDOUT, x.first);
+    assert_int_equal(PARKER_TIMEDOUT, x.second);
+    assert_true(x.second_elapsed >= 200 * NS_PER_MS);
+    assert_int_equal(PARKER_OK, x.after);
+    assert_int_equal(0, parker_lot_unpark_all(&x.word));
+}
+
 #if !defined(_WIN32)
 /* A callback that runs under a queue lock and calls the lot aborts with a
  * message naming the rule (it used to hang, or deadlock across buckets). */
@@ -1282,6 +1327,7 @@ int main(void)
         cmocka_unit_test(test_requeue_to_null_moves_nobody),
         cmocka_unit_test(test_past_deadline_is_never_queued),
         cmocka_unit_test(test_zero_timeout_is_never_found_by_an_unpark),
+        cmocka_unit_test(test_a_lot_wait_ignores_the_parker_self_token),
 #if !defined(_WIN32)
         cmocka_unit_test(test_a_callback_that_calls_the_lot_aborts),
 #endif
