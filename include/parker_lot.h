@@ -172,7 +172,8 @@ PARKER_API size_t parker_lot_unpark_all(const void *address);
  * child handler) when the library is loaded, so a program does not need to
  * call it.  Call it yourself only in a child created by a fork that
  * bypassed pthread_atfork handlers (a raw clone/fork system call), before
- * any other lot call, while the child has one thread.
+ * any other lot call, while the child has one thread.  It also calls
+ * parker_after_fork() (parker.h), so this one call resets every layer.
  * Calling it while other threads of the process use the lot is undefined
  * (their waits would never end).
  */

@@ -249,8 +249,9 @@ void parker_lot_after_fork(void)
     }
     /* A fork from inside a callback leaves the flag set in the child. */
     in_callback = 0;
-    /* TODO(merge): also call parker_after_fork() (parker.h, from the core
-     * branch) so that the pthread backend's stripes are reset as well. */
+    /* One call after a raw fork resets every layer: the backend's
+     * process-wide state (pthread stripes) as well. */
+    parker_after_fork();
 }
 
 #if !defined(_WIN32)

@@ -58,6 +58,8 @@ check pass lot.pml
 check fail lot.pml -DMUTANT_LOT_LEAVE_EARLY
 check fail lot.pml -DMUTANT_LOT_DEQUEUED_LATE
 check fail lot.pml -DMUTANT_LOT_NEXT_AFTER_UNPARK
+check fail lot.pml -DMUTANT_LOT_TOKEN_AFTER_UNPARK
+check fail lot.pml -DMUTANT_LOT_TIMED_OUT_WHEN_CLAIMED
 
 if [ $failed -ne 0 ]; then
   echo "models: FAILED" >&2
