@@ -5,6 +5,9 @@
 #     section of some page (a page may document several calls);
 #   - a name on a page that no header declares is reported as a warning (the
 #     sync pages are written from their contract before the header lands);
+#   - each page's SYNOPSIS shows exactly the header's prototype (parameter
+#     names included) and includes the header that declares it
+#     (tools/man_synopsis_check.py);
 #   - cmake --install puts every page and one alias per documented name into
 #     share/man/man3, and the installed alias stubs resolve.
 # Build directory: build/man.  Exits non-zero on the first failure.
@@ -12,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 
-need_packages mandoc cmake gcc make
+need_packages mandoc cmake gcc make python3
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
@@ -70,6 +73,10 @@ for p in $pages; do
   done
 done >"$TMP/badref"
 [ ! -s "$TMP/badref" ] || die "cross-references above point to no page"
+
+echo "-- SYNOPSIS prototypes against include/*.h"
+python3 tools/man_synopsis_check.py include docs/man \
+  || die "the pages above show prototypes that differ from the headers"
 
 echo "-- cmake --install puts the pages into share/man/man3"
 log="$TMP/build.log"
