@@ -181,7 +181,14 @@ check_hello "$d/build/hello" add_subdirectory
 step "README snippet: FetchContent from a local git repository"
 d="$TMP/readme-fetch"
 mkdir -p "$d/repo" "$d/app"
-git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$d/repo"
+# The files of this tree as they are now (tracked and new, not ignored), or
+# everything but build/ when this is not a git checkout.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$d/repo"
+else
+  tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$d/repo"
+fi
+[ -f "$d/repo/CMakeLists.txt" ] || die "README FetchContent: could not copy the source tree"
 tag=$(sed -n 's/.*GIT_TAG \([^ )]*\).*/\1/p' "$SNIP/fetchcontent/CMakeLists.txt")
 [ -n "$tag" ] || die "README FetchContent snippet names no GIT_TAG"
 quiet git -C "$d/repo" init -q
