@@ -103,3 +103,6 @@ configure_file("${PROJECT_SOURCE_DIR}/cmake/parker.pc.in"
   "${PROJECT_BINARY_DIR}/parker.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/parker.pc"
   DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig" COMPONENT parker_Development)
+
+# Section 3 manual pages (docs/man).
+include("${PROJECT_SOURCE_DIR}/cmake/man.cmake")

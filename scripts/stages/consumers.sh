@@ -5,6 +5,10 @@
 #     with find_package (CMake) and with pkg-config + plain cc;
 #   - find_package against the build tree; find_package(parker 2.0) must fail;
 #   - add_subdirectory (vendoring), with PARKER_INSTALL on and off;
+#   - every README.md snippet (a fenced block after "<!-- snippet: FILE -->"):
+#     the example program and the add_subdirectory, FetchContent (from a
+#     local git repository: offline), find_package, pkg-config and Meson
+#     recipes, extracted and built as written, and run;
 #   - the public headers compiled as C99, C11 and C++ with gcc and clang,
 #     -Wall -Wextra -Wpedantic -Werror, linked and run;
 #   - BUILD_SHARED_LIBS=ON: SONAME libparker.so.1, exactly the PARKER_API
@@ -66,6 +70,9 @@ check_tree() {
     [ -f "$p/$h" ] || die "$2 install: header $h not installed"
   done
   [ -f "$p/share/doc/parker/LICENSE" ] || die "$2 install: LICENSE not installed"
+  for fn in $(sed -n 's/^[[:space:]]*PARKER_API[^(]*[ *]\([A-Za-z_][A-Za-z0-9_]*\)(.*/\1/p' include/*.h); do
+    [ -f "$p/share/man/man3/$fn.3" ] || die "$2 install: no man page share/man/man3/$fn.3"
+  done
   if [ "$2" = static ]; then
     [ -f "$libdir/libparker.a" ] || die "static install: no libparker.a"
   else
@@ -115,6 +122,112 @@ consume() {
 mv build/pkg-prefix "$TMP/moved-static"
 check_tree "$TMP/moved-static" static
 consume "$TMP/moved-static" static
+
+# ---------------------------------------------------------------- README snippets
+# The README's recipes, built exactly as the README shows them.  The only
+# edit: FetchContent's placeholder URL becomes a local git repository made
+# from this tree, tagged with the snippet's GIT_TAG.
+step "README snippets: extract"
+SNIP="$TMP/snippets"
+mkdir -p "$SNIP"
+awk -v out="$SNIP" '
+  /^<!-- snippet: [^ ]+ -->$/ { name = $3; next }
+  /^```/ {
+    if (inblock) { inblock = 0; close(file); next }
+    lang = substr($0, 4)
+    if (name != "") { inblock = 1; file = out "/" name; n++; print file > (out "/.list") }
+    else if (lang == "c" || lang == "cmake" || lang == "meson") {
+      printf "README.md:%d: a %s block without a <!-- snippet: FILE --> marker\n", NR, lang > "/dev/stderr"
+      bad = 1
+    }
+    name = ""
+    next
+  }
+  inblock { d = file; sub(/\/[^\/]*$/, "", d); system("mkdir -p \"" d "\""); print > file; next }
+  { name = "" }
+  END { exit bad }
+' README.md || die "README.md has code blocks that the consumers stage does not build"
+for f in hello.c add_subdirectory/CMakeLists.txt fetchcontent/CMakeLists.txt \
+         find_package/CMakeLists.txt pkg-config.sh meson/meson.build; do
+  [ -s "$SNIP/$f" ] || die "README.md has no snippet $f"
+done
+echo "   $(wc -l <"$SNIP/.list") snippets"
+
+# check_hello BINARY WHAT: the README example runs and prints its answer.
+check_hello() {
+  out=$("$1") || die "README $2: the example program failed"
+  [ "$out" = "answer = 42" ] || die "README $2: the example printed '$out'"
+}
+SNIPFLAGS="-Wall -Wextra -Wpedantic -Werror"
+
+step "README snippet: the example with plain cc (C99 and C11, gcc and clang)"
+for cc in gcc clang; do
+  for std in c99 c11; do
+    $cc -std=$std $SNIPFLAGS -Iinclude "$SNIP/hello.c" -o "$TMP/hello-$cc-$std" \
+      "$ROOT/build/pkg-static/libparker.a" -pthread || die "README example does not build ($cc, $std)"
+    check_hello "$TMP/hello-$cc-$std" "example ($cc, $std)"
+  done
+done
+
+step "README snippet: add_subdirectory"
+d="$TMP/readme-subdir"
+mkdir -p "$d/third_party"
+cp "$SNIP/add_subdirectory/CMakeLists.txt" "$SNIP/hello.c" "$d/"
+ln -s "$ROOT" "$d/third_party/libparker"
+quiet cmake -S "$d" -B "$d/build" -DCMAKE_C_FLAGS="$SNIPFLAGS"
+quiet cmake --build "$d/build" -j "$JOBS"
+check_hello "$d/build/hello" add_subdirectory
+
+step "README snippet: FetchContent from a local git repository"
+d="$TMP/readme-fetch"
+mkdir -p "$d/repo" "$d/app"
+# The files of this tree as they are now (tracked and new, not ignored), or
+# everything but build/ when this is not a git checkout.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$d/repo"
+else
+  tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$d/repo"
+fi
+[ -f "$d/repo/CMakeLists.txt" ] || die "README FetchContent: could not copy the source tree"
+tag=$(sed -n 's/.*GIT_TAG \([^ )]*\).*/\1/p' "$SNIP/fetchcontent/CMakeLists.txt")
+[ -n "$tag" ] || die "README FetchContent snippet names no GIT_TAG"
+quiet git -C "$d/repo" init -q
+quiet git -C "$d/repo" add -A
+quiet git -C "$d/repo" -c user.name=consumers -c user.email=consumers@localhost commit -qm snapshot
+quiet git -C "$d/repo" tag "$tag"
+sed "s|https://example.invalid/libparker.git|file://$d/repo|" "$SNIP/fetchcontent/CMakeLists.txt" \
+  >"$d/app/CMakeLists.txt"
+grep -q "file://$d/repo" "$d/app/CMakeLists.txt" || die "README FetchContent snippet: placeholder URL changed"
+cp "$SNIP/hello.c" "$d/app/"
+quiet cmake -S "$d/app" -B "$d/build" -DCMAKE_C_FLAGS="$SNIPFLAGS"
+quiet cmake --build "$d/build" -j "$JOBS"
+check_hello "$d/build/hello" FetchContent
+
+step "README snippet: find_package against the moved install"
+d="$TMP/readme-find"
+mkdir -p "$d"
+cp "$SNIP/find_package/CMakeLists.txt" "$SNIP/hello.c" "$d/"
+quiet cmake -S "$d" -B "$d/build" -DCMAKE_PREFIX_PATH="$TMP/moved-static" \
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_C_FLAGS="$SNIPFLAGS"
+quiet cmake --build "$d/build" -j "$JOBS"
+check_hello "$d/build/hello" find_package
+
+step "README snippet: pkg-config against the moved install"
+d="$TMP/readme-pc"
+mkdir -p "$d"
+cp "$SNIP/pkg-config.sh" "$SNIP/hello.c" "$d/"
+(cd "$d" && PKG_CONFIG_PATH="$(dirname "$(find "$TMP/moved-static" -name parker.pc)")" \
+   sh ./pkg-config.sh) || die "README pkg-config snippet does not build"
+check_hello "$d/hello" pkg-config
+
+step "README snippet: Meson through the CMake package"
+need_packages meson ninja-build
+d="$TMP/readme-meson"
+mkdir -p "$d"
+cp "$SNIP/meson/meson.build" "$SNIP/hello.c" "$d/"
+quiet meson setup "$d/build" "$d" -Dcmake_prefix_path="$TMP/moved-static" -Dwerror=true
+quiet meson compile -C "$d/build"
+check_hello "$d/build/hello" Meson
 
 step "SameMajorVersion: find_package(parker 2.0) must fail"
 rm -rf build/pkg-consumer-major
