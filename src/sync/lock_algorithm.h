@@ -73,11 +73,11 @@ static inline uint64_t parker__sync_deadline(uint64_t timeout_ns)
     return timeout_ns > PARKER_FOREVER - now ? PARKER_FOREVER : now + timeout_ns;
 }
 
-/* Abort with "libparker: <func>: <what> is NULL" when p is NULL. */
+/* Abort with "libparker: <func>: NULL <what>" when p is NULL. */
 #define PARKER__SYNC_NOT_NULL(func, p, what)   \
     do {                                       \
         if ((p) == NULL)                       \
-            parker__misuse((func), what " is NULL"); \
+            parker__misuse((func), "NULL " what); \
     } while (0)
 
 #endif /* PARKER_SYNC_LOCK_ALGORITHM_H */
