@@ -42,6 +42,7 @@ quiet() {
 
 LOT_DEF=""
 [ -f include/parker_lot.h ] && LOT_DEF="-DCONSUMER_HAVE_LOT"
+[ -f include/parker_sync.h ] && LOT_DEF="$LOT_DEF -DCONSUMER_HAVE_SYNC"
 
 # ---------------------------------------------------------------- static
 step "static library: configure, build, install"

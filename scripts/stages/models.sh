@@ -60,6 +60,12 @@ check fail lot.pml -DMUTANT_LOT_DEQUEUED_LATE
 check fail lot.pml -DMUTANT_LOT_NEXT_AFTER_UNPARK
 check fail lot.pml -DMUTANT_LOT_TOKEN_AFTER_UNPARK
 check fail lot.pml -DMUTANT_LOT_TIMED_OUT_WHEN_CLAIMED
+# The sync layer (src/sync/): the mutex hand-off and the condvar requeue.
+check pass mutex.pml
+check fail mutex.pml -DMUTANT_MUTEX_HANDOFF_UNLOCKS
+check fail mutex.pml -DMUTANT_MUTEX_CLEAR_OUTSIDE
+check pass cond.pml
+check fail cond.pml -DMUTANT_COND_PARKED_IN_CALLBACK
 
 if [ $failed -ne 0 ]; then
   echo "models: FAILED" >&2
