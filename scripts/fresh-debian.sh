@@ -9,6 +9,7 @@
 #
 #   scripts/fresh-debian.sh                    scripts/test.sh (every stage)
 #   scripts/fresh-debian.sh stage:cross futex  scripts/test.sh stage:cross futex
+#   scripts/fresh-debian.sh --bench ...        then also scripts/bench.sh --quick there
 #   scripts/fresh-debian.sh --keep ...         keep the unmounted chroot and print its path
 #   scripts/fresh-debian.sh --mirror URL ...   another Debian archive (default: this
 #                                              machine's, from its apt sources)
@@ -61,11 +62,21 @@ if [ "${1:-}" = --inside ]; then
   # Name resolution for apt-get inside (debootstrap copied it once already;
   # the host's may have changed since).
   cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  # in_chroot CMD...: CMD in the clone, with a clean environment, as root.
+  in_chroot() {
+    chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 \
+      TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      sh -c 'cd /root/libparker && exec "$@"' sh "$@"
+  }
   rc=0
-  chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 \
-    TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    sh -c 'cd /root/libparker && exec scripts/test.sh "$@"' scripts/test.sh "$@" || rc=$?
+  in_chroot scripts/test.sh "$@" || rc=$?
+  if [ "${FRESH_DEBIAN_BENCH:-0}" = 1 ]; then
+    echo "== fresh-debian: scripts/bench.sh --quick in the chroot"
+    t0=$(date +%s)
+    in_chroot scripts/bench.sh --quick || { [ $rc -ne 0 ] || rc=1; }
+    echo "== fresh-debian: scripts/bench.sh --quick: $(($(date +%s) - t0)) s"
+  fi
   undo
   exit $rc
 fi
@@ -83,9 +94,10 @@ mirror=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1; shift ;;
+    --bench) FRESH_DEBIAN_BENCH=1; export FRESH_DEBIAN_BENCH; shift ;;
     --mirror) mirror=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,20p' "$self"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$self"; exit 0 ;;
     -*) echo "fresh-debian.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
     *) break ;;
   esac
@@ -233,7 +245,7 @@ t_cleanup=$(elapsed "$t0")
 
 echo "== fresh-debian: debootstrap $t_debootstrap s, clone $t_clone s," \
   "scripts/test.sh $t_test s (exit $rc), cleanup $t_cleanup s; total $(elapsed "$t_start") s;" \
-  "chroot grew to $size MB"
+  "chroot size at the end $size MB"
 if [ $rc -eq 0 ]; then
   echo "fresh-debian: scripts/test.sh${*:+ $*} passed on a bare Debian $SUITE"
 else
