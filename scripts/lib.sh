@@ -1,4 +1,5 @@
 # Shared helpers for scripts/*.sh (sourced, not run).
+# shellcheck shell=sh
 
 # Run a command as root: directly when we are root, else through sudo.
 as_root() {
