@@ -97,7 +97,7 @@ int main(void) {
 EOF_HELLO
   # shellcheck disable=SC2086 # flags is a list
   if ! "$triple-gcc" $flags -static -pthread -o "$hc" "$hc.c" >"$hc.log" 2>&1; then
-    echo "cross $name: static hello world does not link with $triple-gcc: install libc6-dev-$debarch-cross (log: $hc.log)"
+    echo "cross $name: static hello world does not build with $triple-gcc: install libc6-dev-$debarch-cross (log: $hc.log)"
     return 1
   fi
   if ! command -v "$qemu" >/dev/null 2>&1; then

@@ -26,6 +26,9 @@ export WINEPREFIX="$ROOT/build/win-wineprefix"
 
 die() {
   echo "windows: FAIL: $*" >&2
+  # A failed run must not leave the wine server holding the prefix (or, in
+  # scripts/fresh-debian.sh's chroot, its mounts).
+  wineserver -k >/dev/null 2>&1 || true
   exit 1
 }
 
