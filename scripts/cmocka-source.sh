@@ -15,16 +15,11 @@ if [ -f "$root/ok" ]; then
 fi
 mkdir -p "$root/lists/partial" "$root/archives/partial"
 
-# Take the archive's URI and suite from the machine's deb822 sources (the
-# first "deb" stanza), defaulting to Debian's mirror.
-uri=http://deb.debian.org/debian
-suite=bookworm
-if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-  u=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  s=$(awk '/^Suites:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  [ -n "$u" ] && uri=$u
-  [ -n "$s" ] && suite=$s
-fi
+# The machine's own Debian archive and suite (scripts/lib.sh), so that the
+# source matches the binary packages and no other mirror is needed.
+# shellcheck disable=SC2046 # two words: URI SUITE
+set -- $(debian_archive)
+uri=$1 suite=$2
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 if [ -f "$keyring" ]; then opt="signed-by=$keyring"; else opt="trusted=yes"; fi
 echo "deb-src [$opt] $uri $suite main" > "$root/sources.list"

@@ -1,4 +1,5 @@
 # Shared helpers for scripts/*.sh (sourced, not run).
+# shellcheck shell=sh
 
 # Run a command as root: directly when we are root, else through sudo.
 as_root() {
@@ -60,4 +61,35 @@ build_cmocka() {
     cat "$_cm_prefix.log" >&2
     return 1
   fi
+}
+
+# debian_archive: print "URI SUITE" of this machine's main Debian archive:
+# the first "deb" entry of /etc/apt/sources.list.d/*.sources (deb822) or of
+# the one-line sources.list files whose suite has no "-updates"/"-security"
+# part; http://deb.debian.org/debian bookworm when there is none.
+debian_archive() {
+  _da=$(
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      # One record per stanza: types, first URI, suites.
+      awk 'BEGIN { RS = ""; FS = "\n" }
+           { t = u = s = ""
+             for (i = 1; i <= NF; i++) {
+               if ($i ~ /^Types:/)  t = substr($i, 7)
+               if ($i ~ /^URIs:/)   { split(substr($i, 6), a, " "); u = a[1] }
+               if ($i ~ /^Suites:/) s = substr($i, 8)
+             }
+             if (t !~ /(^|[ \t])deb([ \t]|$)/ || u == "") next
+             n = split(s, ss, " ")
+             for (j = 1; j <= n; j++) if (ss[j] !~ /-/) { print u, ss[j]; exit }
+           }' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [ -f "$f" ] || continue
+      # deb [options] URI SUITE COMPONENTS...
+      sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && $3 !~ /-/ { print $2, $3; exit }'
+    done
+  )
+  _da=$(printf '%s\n' "$_da" | sed -n '/./{p;q;}')
+  echo "${_da:-http://deb.debian.org/debian bookworm}"
 }

@@ -16,14 +16,21 @@ need_packages cmake gcc g++ clang make libcmocka-dev
 CORE_PRESETS="futex posix asan-futex asan-posix tsan-futex tsan-posix spurious-futex spurious-posix clang-futex"
 
 failed=""
+summary=""
 run_one() {
+  t0=$(date +%s)
+  ok=passed
   case "$1" in
     stage:*) script="scripts/stages/${1#stage:}.sh"
              echo "== stage ${1#stage:}"
-             sh "$script" || failed="$failed $1" ;;
-    *) run_preset "$1" || failed="$failed $1" ;;
+             sh "$script" || ok=FAILED ;;
+    *) run_preset "$1" || ok=FAILED ;;
   esac
+  [ "$ok" = passed ] || failed="$failed $1"
+  summary="$summary$(printf '%-18s %-7s %5s s' "$1" "$ok" "$(($(date +%s) - t0))")
+"
 }
+t_all=$(date +%s)
 
 if [ $# -gt 0 ]; then
   for s in "$@"; do run_one "$s"; done
@@ -36,6 +43,9 @@ else
   done
 fi
 
+echo "== summary (wall-clock time of each part)"
+printf '%s' "$summary"
+echo "total: $(($(date +%s) - t_all)) s"
 if [ -n "$failed" ]; then
   echo "FAILED:$failed" >&2
   exit 1

@@ -23,7 +23,10 @@ need_packages cmake gcc g++ clang make pkg-config binutils libcmocka-dev
 ROOT=$(pwd)
 CONSUMERS="$ROOT/tests/consumers"
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT INT TERM
+# An interrupt must end the stage, not just remove the files it still uses.
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 die() {
   echo "consumers: FAIL: $*" >&2

@@ -17,18 +17,20 @@ cd "$(dirname "$0")/../.." || exit 1
 
 ALL_ARCHS="aarch64 armhf armhf-time32 i686 riscv64 s390x ppc64le"
 
-# variant NAME: set triple, flags and the time_t width expected on the target.
+# variant NAME: set triple, flags, the time_t width expected on the target,
+# Debian's architecture name (for libc6-dev-<debarch>-cross, the C library
+# that gcc-<triple> only recommends) and the qemu-user program that runs it.
 variant() {
   flags=""
   case "$1" in
-    aarch64)      triple=aarch64-linux-gnu;     timet=64 ;;
-    armhf)        triple=arm-linux-gnueabihf;   timet=time64
+    aarch64)      triple=aarch64-linux-gnu;     timet=64;     debarch=arm64;   qemu="qemu-aarch64" ;;
+    armhf)        triple=arm-linux-gnueabihf;   timet=time64; debarch=armhf;   qemu="qemu-arm"
                   flags="-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64" ;;
-    armhf-time32) triple=arm-linux-gnueabihf;   timet=time32 ;;
-    i686)         triple=i686-linux-gnu;        timet=time32 ;;
-    riscv64)      triple=riscv64-linux-gnu;     timet=64 ;;
-    s390x)        triple=s390x-linux-gnu;       timet=64 ;;
-    ppc64le)      triple=powerpc64le-linux-gnu; timet=64 ;;
+    armhf-time32) triple=arm-linux-gnueabihf;   timet=time32; debarch=armhf;   qemu="qemu-arm" ;;
+    i686)         triple=i686-linux-gnu;        timet=time32; debarch=i386;    qemu="qemu-i386" ;;
+    riscv64)      triple=riscv64-linux-gnu;     timet=64;     debarch=riscv64; qemu="qemu-riscv64" ;;
+    s390x)        triple=s390x-linux-gnu;       timet=64;     debarch=s390x;   qemu="qemu-s390x" ;;
+    ppc64le)      triple=powerpc64le-linux-gnu; timet=64;     debarch=ppc64el; qemu="qemu-ppc64le" ;;
     *) echo "error: unknown architecture '$1' (known: $ALL_ARCHS)" >&2; return 1 ;;
   esac
 }
@@ -37,7 +39,11 @@ archs=${*:-$ALL_ARCHS}
 pkgs="cmake make qemu-user"
 for a in $archs; do
   variant "$a" || exit 2
-  case " $pkgs " in *" gcc-$triple "*) ;; *) pkgs="$pkgs gcc-$triple" ;; esac
+  # need_packages installs without recommends: the C library is named.
+  case " $pkgs " in
+    *" gcc-$triple "*) ;;
+    *) pkgs="$pkgs gcc-$triple libc6-dev-$debarch-cross" ;;
+  esac
 done
 # shellcheck disable=SC2086
 need_packages $pkgs || exit 1
@@ -67,6 +73,44 @@ futex_check() {
   return 1
 }
 
+# check_toolchain: before anything else, prove the toolchain end to end on
+# what the suite needs: a static program that starts a thread, linked with
+# <triple>-gcc and run under qemu-user.  On failure print one line naming
+# what is missing.  Uses name, triple, flags, debarch, qemu and dir.
+check_toolchain() {
+  hc="$dir/toolchain-check"
+  if ! command -v "$triple-gcc" >/dev/null 2>&1; then
+    echo "cross $name: no $triple-gcc: install gcc-$triple"
+    return 1
+  fi
+  cat >"$hc.c" <<'EOF_HELLO'
+#include <pthread.h>
+#include <stdio.h>
+static void *run(void *arg) { return arg; }
+int main(void) {
+  pthread_t t;
+  void *r = NULL;
+  if (pthread_create(&t, NULL, run, (void *)"hello") != 0 || pthread_join(t, &r) != 0) return 1;
+  puts((const char *)r);
+  return 0;
+}
+EOF_HELLO
+  # shellcheck disable=SC2086 # flags is a list
+  if ! "$triple-gcc" $flags -static -pthread -o "$hc" "$hc.c" >"$hc.log" 2>&1; then
+    echo "cross $name: static hello world does not build with $triple-gcc: install libc6-dev-$debarch-cross (log: $hc.log)"
+    return 1
+  fi
+  if ! command -v "$qemu" >/dev/null 2>&1; then
+    echo "cross $name: no $qemu to run the tests: install qemu-user"
+    return 1
+  fi
+  out=$(timeout 60 "$qemu" "$hc" 2>>"$hc.log") || true
+  if [ "$out" != hello ]; then
+    echo "cross $name: static hello world with a thread does not run under $qemu (log: $hc.log)"
+    return 1
+  fi
+}
+
 run_arch() {
   name=$1
   variant "$name"
@@ -75,6 +119,7 @@ run_arch() {
   echo "== cross $name ($triple${flags:+ $flags})"
 
   mkdir -p "$dir"
+  check_toolchain || { result="toolchain"; return 1; }
   build_cmocka "$cm" "$toolchain" -DPARKER_CROSS_TRIPLE="$triple" -DPARKER_CROSS_FLAGS="$flags" ||
     { result="cmocka-build"; return 1; }
 

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/../.."
 need_packages spin gcc
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
+# An interrupt must end the stage, not just remove the files it still uses.
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 cp verify/*.pml "$work/"
 
 failed=0

@@ -11,7 +11,10 @@ set -eu
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 
-need_packages cmake make gcc-mingw-w64-x86-64 wine64 xz-utils dpkg-dev
+# wine: the launcher (/usr/bin/wine, wineserver); wine64 alone, which is all
+# need_packages would get without recommends, has neither, and ctest would
+# hand each .exe to /bin/sh.
+need_packages cmake make gcc-mingw-w64-x86-64 wine wine64 xz-utils dpkg-dev
 
 ROOT=$(pwd)
 TOOLCHAIN="$ROOT/cmake/toolchains/mingw-w64-x86_64.cmake"
@@ -23,15 +26,34 @@ export WINEPREFIX="$ROOT/build/win-wineprefix"
 
 die() {
   echo "windows: FAIL: $*" >&2
+  # A failed run must not leave the wine server holding the prefix (or, in
+  # scripts/fresh-debian.sh's chroot, its mounts).
+  wineserver -k >/dev/null 2>&1 || true
   exit 1
 }
+
+# check_toolchain: before anything else, prove mingw and wine end to end: a
+# static .exe built with x86_64-w64-mingw32-gcc must print under wine.  The
+# first wine run also creates the prefix, so the timed tests do not pay for
+# it.  On failure print one line naming what is missing.
+check_toolchain() {
+  hc="$ROOT/build/win-toolchain-check"
+  mkdir -p "$(dirname "$hc")"
+  command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 \
+    || die "no x86_64-w64-mingw32-gcc: install gcc-mingw-w64-x86-64"
+  printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' >"$hc.c"
+  x86_64-w64-mingw32-gcc -static -o "$hc.exe" "$hc.c" >"$hc.log" 2>&1 \
+    || die "a trivial .exe does not link with x86_64-w64-mingw32-gcc: install mingw-w64-x86-64-dev (log: $hc.log)"
+  { command -v wine >/dev/null 2>&1 && command -v wineserver >/dev/null 2>&1; } \
+    || die "no wine launcher (wine, wineserver): install wine (wine64 alone has no 'wine' command)"
+  out=$(timeout 300 wine "$hc.exe" 2>>"$hc.log" | tr -d '\r') || true
+  [ "$out" = hello ] || die "a trivial .exe does not run under wine (log: $hc.log)"
+}
+check_toolchain
 
 # cmocka 1.1.5 for x86_64-w64-mingw32, built once.
 CMOCKA="$ROOT/build/win-cmocka"
 build_cmocka "$CMOCKA" "$TOOLCHAIN" || die "could not build cmocka for mingw"
-
-# Start the wine server and create the prefix before the timed tests run.
-wine cmd /c exit >/dev/null 2>&1 || true
 
 run_path() {
   name=$1
