@@ -143,4 +143,21 @@ static inline void test_skip_if_emulated(const char *what_did_not_run)
     }
 }
 
+/*
+ * WebAssembly (Emscripten, run by node) has no processes (fork fails) and no
+ * signals between threads (pthread_kill of another thread fails).  A test
+ * that needs them starts with test_skip_if_wasm: SKIPPED with the reason
+ * printed, never passed.  Its misuse-abort checks run instead as separate
+ * ctest programs (tests/wasm.cmake).
+ */
+static inline void test_skip_if_wasm(const char *what_did_not_run)
+{
+#if defined(__EMSCRIPTEN__)
+    print_message("SKIPPED on wasm: %s\n", what_did_not_run);
+    skip();
+#else
+    (void)what_did_not_run;
+#endif
+}
+
 #endif /* PARKER_TESTS_COMMON_H */
