@@ -151,6 +151,7 @@ static void test_unpark_from_signal_handler_wakes_park(void **state)
     atomic_int returned;
     pthread_t t;
     (void)state;
+    test_skip_if_wasm("signals between threads (Emscripten's pthread_kill of another thread fails)");
     if (strcmp(parker_backend(), "futex") != 0)
         skip(); /* documented as async-signal-safe only with futex/Windows */
     memset(&sa, 0, sizeof sa);
