@@ -12,5 +12,7 @@
 #define sync_fetch_sub_release(a, v) __atomic_fetch_sub((a), (v), __ATOMIC_RELEASE)
 #define sync_cas_weak_release(a, e, v) \
     __atomic_compare_exchange_n((a), (e), (v), 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
+#define sync_cas_weak_acq_rel(a, e, v) \
+    __atomic_compare_exchange_n((a), (e), (v), 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
 
 #endif /* PARKER_SYNC2_ATOMICS_H */

@@ -15,9 +15,12 @@
  * Go's rule that all waits must return before the next add.  Bringing the
  * count to zero with WAITERS clear needs no lock: nobody is queued.
  *
- * Memory ordering: every change of the count is a release (acq_rel) RMW,
- * a wait that sees zero loads it with acquire; the woken waiters are
- * published to through the lot.
+ * Memory ordering: every change of the count is an acq_rel RMW.  A wait
+ * that sees zero loads it with acquire and so synchronises with every
+ * earlier add/done (they form one release sequence).  A woken waiter is
+ * published to through the lot by the thread that made the count zero, so
+ * that thread's RMW must also *acquire* the earlier adds/dones, or their
+ * writes would not reach the waiter (TSan catches exactly this).
  */
 #include "parker_sync.h"
 
@@ -57,7 +60,7 @@ static void decide(struct zero_ctx *c)
     for (;;) {
         uint32_t n = new_count(v, c->delta);
         uint32_t nv = n == 0 ? 0 : (n << 1 | (v & WAITERS));
-        if (sync_cas_weak_release(&c->w->v, &v, nv)) {
+        if (sync_cas_weak_acq_rel(&c->w->v, &v, nv)) {
             c->zero = n == 0;
             return;
         }
@@ -89,8 +92,8 @@ void parker_waitgroup_add(parker_waitgroup_t *w, int32_t delta)
         uint32_t n = new_count(v, delta);
         if (n == 0 && (v & WAITERS))
             break;
-        /* Release: the waiters that see this zero see what we did. */
-        if (sync_cas_weak_release(&w->v, &v, n << 1 | (v & WAITERS)))
+        /* acq_rel: see "Memory ordering" above. */
+        if (sync_cas_weak_acq_rel(&w->v, &v, n << 1 | (v & WAITERS)))
             return;
     }
     c.w = w;
