@@ -158,9 +158,9 @@ PARKER_API int parker_mutex_is_locked(const parker_mutex_t *m);
 /* ========================================================================
  * Condition variable
  *
- * One pointer: while threads wait, it records the mutex they use (or a
- * marker for parker_cond_wait_with); it is NULL again when the last waiter
- * has left.
+ * One pointer-sized word: while threads wait, it records the address of the
+ * mutex they use (or a marker for parker_cond_wait_with); it is 0 again when
+ * the last waiter has left.
  *
  * Policy:
  *   - No spurious returns: a wait returns PARKER_OK only when a
@@ -189,7 +189,7 @@ PARKER_API int parker_mutex_is_locked(const parker_mutex_t *m);
  *     mutex's queue was chosen by a signal and returns PARKER_OK).
  * ======================================================================== */
 typedef struct parker_cond {
-    void *private_lock_;
+    uintptr_t private_lock_; /* a pointer's size; 0 when nobody waits */
 } parker_cond_t;
 
 #define PARKER_COND_INIT {0}

@@ -73,7 +73,7 @@ static void test_signal_without_waiters_returns_zero_and_is_not_remembered(void 
     parker_mutex_lock(&m);
     assert_int_equal(PARKER_TIMEDOUT, parker_cond_wait_timeout(&c, &m, 10 * NS_PER_MS));
     parker_mutex_unlock(&m);
-    assert_null(c.private_lock_);
+    assert_int_equal(0, c.private_lock_);
 }
 
 /* No spurious returns: with nobody signalling, every wait times out, never
@@ -94,7 +94,7 @@ static void test_wait_returns_ok_only_when_chosen(void **state)
         assert_true(w[i].elapsed >= (uint64_t)(30 + 10 * i) * NS_PER_MS);
         assert_int_equal(1, w[i].held_after);
     }
-    assert_null(c.private_lock_); /* the last one to leave cleared it */
+    assert_int_equal(0, c.private_lock_); /* the last one to leave cleared it */
     assert_int_equal(0, SYNC_BYTE(&m));
 }
 
@@ -206,7 +206,7 @@ static void test_each_signal_chooses_exactly_one_waiter(void **state)
     print_message("accounting: %ld chosen by signal/broadcast, %ld ok, %ld timed out\n", chosen,
                   (long)atomic_load(&a.oks), (long)atomic_load(&a.timeouts));
     assert_int_equal(chosen, atomic_load(&a.oks));
-    assert_null(a.c.private_lock_);
+    assert_int_equal(0, a.c.private_lock_);
     assert_int_equal(0, SYNC_BYTE(&a.m));
 }
 
@@ -230,7 +230,7 @@ static void test_broadcast_requeues_waiters_onto_the_held_mutex(void **state)
     assert_int_equal(0, sync_lot_waiters(&c));
     assert_int_equal(N, sync_lot_waiters(&m)); /* moved, not woken */
     assert_int_equal(3, SYNC_BYTE(&m));        /* LOCKED | PARKED */
-    assert_null(c.private_lock_);
+    assert_int_equal(0, c.private_lock_);
     for (i = 0; i < N; i++)
         assert_int_equal(0, atomic_load(&w[i].done));
     parker_mutex_unlock(&m);
@@ -258,7 +258,7 @@ static void test_signal_moves_one_waiter_while_the_mutex_is_held(void **state)
     assert_int_equal(1, parker_cond_signal(&c));
     assert_int_equal(1, sync_lot_waiters(&c));
     assert_int_equal(1, sync_lot_waiters(&m));
-    assert_ptr_equal(&m, c.private_lock_); /* one still waits */
+    assert_int_equal((uintptr_t)&m, c.private_lock_); /* one still waits */
     parker_mutex_unlock(&m);
     test_thread_join(w[0].thread); /* FIFO: the longest waiter was chosen */
     assert_int_equal(PARKER_OK, w[0].result);
@@ -267,7 +267,7 @@ static void test_signal_moves_one_waiter_while_the_mutex_is_held(void **state)
     assert_int_equal(1, parker_cond_signal(&c));
     test_thread_join(w[1].thread);
     assert_int_equal(PARKER_OK, w[1].result);
-    assert_null(c.private_lock_);
+    assert_int_equal(0, c.private_lock_);
     assert_int_equal(0, parker_cond_signal(&c));
     assert_int_equal(0, SYNC_BYTE(&m));
 }
@@ -290,7 +290,7 @@ static void test_broadcast_with_a_free_mutex_wakes_one_and_moves_the_rest(void *
         assert_int_equal(PARKER_OK, w[i].result);
         assert_int_equal(0, atomic_load(&w[i].bad));
     }
-    assert_null(c.private_lock_);
+    assert_int_equal(0, c.private_lock_);
     assert_int_equal(0, SYNC_BYTE(&m));
 }
 
@@ -314,7 +314,7 @@ static void test_moved_waiter_whose_deadline_passes_reports_ok(void **state)
     assert_int_equal(PARKER_OK, w.result);
     assert_int_equal(1, w.held_after);
     assert_int_equal(0, SYNC_BYTE(&m));
-    assert_null(c.private_lock_);
+    assert_int_equal(0, c.private_lock_);
 }
 
 /* Once nobody waits, the condition variable may be used with another mutex
@@ -330,7 +330,7 @@ static void test_cond_can_change_mutex_once_nobody_waits(void **state)
     assert_int_equal(PARKER_TIMEDOUT, w.result);
     cwaiter_start(&w, &c, &m2, PARKER_FOREVER, NULL);
     SYNC_WAIT_UNTIL(sync_lot_waiters(&c) == 1);
-    assert_ptr_equal(&m2, c.private_lock_);
+    assert_int_equal((uintptr_t)&m2, c.private_lock_);
     assert_int_equal(1, parker_cond_signal(&c));
     test_thread_join(w.thread);
     assert_int_equal(PARKER_OK, w.result);
@@ -410,7 +410,7 @@ static void test_wait_with_works_with_a_pthread_mutex(void **state)
         test_thread_join(t[i]);
     assert_int_equal(2000, q.taken);
     assert_int_equal(0, q.items);
-    assert_null(q.nonempty.private_lock_);
+    assert_int_equal(0, q.nonempty.private_lock_);
     pthread_mutex_destroy(&q.mu);
 }
 
@@ -454,7 +454,7 @@ static void test_wait_with_broadcast_wakes_every_waiter(void **state)
         test_thread_join(w[i].thread);
         assert_int_equal(PARKER_OK, w[i].result);
     }
-    assert_null(c.private_lock_);
+    assert_int_equal(0, c.private_lock_);
     pthread_mutex_destroy(&mu);
 }
 

@@ -74,7 +74,7 @@ static int child_main(void)
     if (parker_cond_wait_timeout(&c, &m, NS_PER_MS) != PARKER_TIMEDOUT)
         return 21;
     parker_mutex_unlock(&m);
-    if (c.private_lock_ != NULL)
+    if (c.private_lock_ != 0)
         return 22;
     /* Event whose parent waiter is gone. */
     if (parker_event_wait(&e, NS_PER_MS) != PARKER_TIMEDOUT)

@@ -418,6 +418,68 @@ static void test_unlock_fair_always_hands_off(void **state)
     parker_mutex_unlock(&m);
 }
 
+/* A lock holder that wants the mutex back at once: returns whether its
+ * trylock right after the unlock failed (the waiter owns the mutex). */
+static int unlock_then_trylock_fails(parker_mutex_t *m)
+{
+    parker_mutex_unlock(m);
+    return parker_mutex_trylock(m) == PARKER_AGAIN;
+}
+
+/*
+ * The 1 ms rule, deterministically: once a waiter has been waiting
+ * PARKER_LOT_FAIR_NS, a plain unlock hands it the mutex, so the unlocker's
+ * immediate trylock fails.  The wait counts from the waiter's first park in
+ * its lock call: each round makes the waiter lose a race 0.6 ms after it
+ * was first seen queued (it is woken while younger than 1 ms, finds the
+ * mutex re-taken and parks again), then unlocks 1.5 ms after that first
+ * sighting.  The waiter's first park came before the sighting, so the hand-
+ * off is certain; a rule that restarted the clock at every park would see a
+ * waiter parked for under 1 ms and usually not hand off.  Rounds where the
+ * waiter wins the first race or is already 1 ms old then are inconclusive.
+ */
+static void test_waiter_parked_over_1ms_is_handed_the_lock_even_after_losing_a_race(void **state)
+{
+    parker_mutex_t m = PARKER_MUTEX_INIT;
+    int round, conclusive = 0;
+    (void)state;
+    for (round = 0; round < 40 && conclusive < 10; round++) {
+        struct fair_waiter w;
+        pthread_t t;
+        uint64_t seen;
+        w.m = &m;
+        atomic_store(&w.got, 0);
+        atomic_store(&w.may_unlock, 0); /* it holds the mutex until we have looked */
+        parker_mutex_lock(&m);
+        t = test_thread_start(fair_waiter_main, &w);
+        SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == 1);
+        seen = parker_now_ns();
+        while (parker_now_ns() - seen < PARKER_LOT_FAIR_NS * 6 / 10)
+            test_yield();
+        if (!unlock_then_trylock_fails(&m)) {
+            /* We re-took it; the waiter lost and parks again, keeping the
+             * time of its first park. */
+            SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == 1);
+            while (parker_now_ns() - seen < PARKER_LOT_FAIR_NS + PARKER_LOT_FAIR_NS / 2)
+                test_yield();
+            assert_true(unlock_then_trylock_fails(&m));
+            conclusive++;
+        }
+        atomic_store(&w.may_unlock, 1);
+        SYNC_WAIT_UNTIL(atomic_load(&w.got));
+        test_thread_join(t);
+        assert_int_equal(0, SYNC_BYTE(&m));
+    }
+    print_message("1 ms rule: %d conclusive rounds of %d\n", conclusive, round);
+    if (conclusive == 0 && sync_slowdown() > 1) {
+        print_message("SKIPPED: in this slow environment the waiter was never young enough "
+                      "to lose the first race; the rule was not exercised\n");
+        skip();
+    }
+    if (conclusive == 0)
+        fail_msg("the waiter won every first race: the rule was never exercised");
+}
+
 struct hog {
     parker_mutex_t *m;
     atomic_int stop;
@@ -434,7 +496,9 @@ static void *hog_main(void *arg)
     uint64_t t0 = parker_now_ns();
     while (!atomic_load(&h->stop) && parker_now_ns() - t0 < h->cap_ns) {
         parker_mutex_lock(h->m);
-        sync_busy_ns(20 * NS_PER_US);
+        /* Longer than the parker's own spin before sleeping (20 us), so a
+         * parked waiter really sleeps and needs a kernel wake-up. */
+        sync_busy_ns(100 * NS_PER_US);
         parker_mutex_unlock(h->m);
         atomic_fetch_add(&h->rounds, 1);
     }
@@ -541,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_mixed_timed_and_untimed_waiters_lose_no_wakeup),
         cmocka_unit_test(test_timed_lock_storm_loses_no_wakeup),
         cmocka_unit_test(test_unlock_fair_always_hands_off),
+        cmocka_unit_test(test_waiter_parked_over_1ms_is_handed_the_lock_even_after_losing_a_race),
         cmocka_unit_test(test_eventual_fairness_bounds_the_wait_under_a_hog),
 #if !defined(_WIN32)
         cmocka_unit_test(test_unlocking_an_unlocked_mutex_aborts_with_a_message),

@@ -39,13 +39,13 @@
 /* What waiters of parker_cond_wait_with record: their lock is not a
  * parker_mutex_t, so they are never moved.  Only its address is used. */
 static const char foreign_lock = 0;
-#define FOREIGN ((void *)(uintptr_t)&foreign_lock)
+#define FOREIGN ((uintptr_t)&foreign_lock)
 
 #define COND_WORD(c) (&(c)->private_lock_)
 
 struct waiter_ctx {
     parker_cond_t *c;
-    void *lock;            /* the parker_mutex_t, or FOREIGN */
+    uintptr_t lock;        /* the parker_mutex_t's address, or FOREIGN */
     const char *func;
     void (*unlock)(void *);
     void *lock_arg;
@@ -56,9 +56,9 @@ struct waiter_ctx {
 static int wait_validate(void *arg)
 {
     struct waiter_ctx *w = (struct waiter_ctx *)arg;
-    void *cur = sync_load_relaxed(COND_WORD(w->c));
-    if (cur == NULL)
-        sync_store_relaxed(COND_WORD(w->c), w->lock);
+    uintptr_t cur = parker__load_relaxed_uptr(COND_WORD(w->c));
+    if (cur == 0)
+        parker__store_relaxed_uptr(COND_WORD(w->c), w->lock);
     else if (cur != w->lock) {
         if (cur == FOREIGN || w->lock == FOREIGN)
             parker__misuse(w->func, "condition variable used with parker_cond_wait and "
@@ -85,7 +85,7 @@ static void wait_timed_out(void *arg, const void *address, int was_last_waiter)
     struct waiter_ctx *w = (struct waiter_ctx *)arg;
     if (address == (const void *)w->c) {
         if (was_last_waiter)
-            sync_store_relaxed(COND_WORD(w->c), NULL);
+            parker__store_relaxed_uptr(COND_WORD(w->c), 0);
     } else {
         /* Moved to the mutex by a signal: chosen, and now leaving the
          * mutex's queue, whose PARKED bit is ours to clear if we were last. */
@@ -104,10 +104,10 @@ static int cond_wait_mutex(parker_cond_t *c, parker_mutex_t *m, uint64_t deadlin
 
     PARKER__SYNC_NOT_NULL(func, c, "condition variable");
     PARKER__SYNC_NOT_NULL(func, m, "mutex");
-    if (!(sync_load_relaxed(PARKER__MUTEX_WORD(m)) & PARKER__MUTEX_LOCKED))
+    if (!(parker__load_relaxed_u8(PARKER__MUTEX_WORD(m)) & PARKER__MUTEX_LOCKED))
         parker__misuse(func, "mutex is not locked");
     w.c = c;
-    w.lock = m;
+    w.lock = (uintptr_t)m;
     w.func = func;
     w.unlock = NULL;
     w.lock_arg = NULL;
@@ -173,7 +173,7 @@ static uintptr_t clear_if_empty(void *arg, const parker_lot_unpark_result_t *r)
 {
     parker_cond_t *c = (parker_cond_t *)arg;
     if (!r->have_more_waiters)
-        sync_store_relaxed(COND_WORD(c), NULL);
+        parker__store_relaxed_uptr(COND_WORD(c), 0);
     return 0;
 }
 
@@ -182,7 +182,7 @@ static uintptr_t clear_if_empty(void *arg, const parker_lot_unpark_result_t *r)
 static int signal_validate(void *arg)
 {
     struct notify_ctx *n = (struct notify_ctx *)arg;
-    if (sync_load_relaxed(COND_WORD(n->c)) != (void *)n->m) {
+    if (parker__load_relaxed_uptr(COND_WORD(n->c)) != (uintptr_t)n->m) {
         n->changed = 1;
         return PARKER_LOT_REQUEUE_ABORT;
     }
@@ -206,11 +206,11 @@ int parker_cond_signal(parker_cond_t *c)
 {
     PARKER__SYNC_NOT_NULL("parker_cond_signal", c, "condition variable");
     for (;;) {
-        void *lock = sync_load_relaxed(COND_WORD(c));
+        uintptr_t lock = parker__load_relaxed_uptr(COND_WORD(c));
         struct notify_ctx n;
         size_t woken, moved = 0;
 
-        if (lock == NULL)
+        if (lock == 0)
             return 0;
         if (lock == FOREIGN)
             return parker_lot_unpark_one_ex(COND_WORD(c), clear_if_empty, c);
@@ -228,12 +228,12 @@ int parker_cond_signal(parker_cond_t *c)
 static int broadcast_validate(void *arg)
 {
     struct notify_ctx *n = (struct notify_ctx *)arg;
-    if (sync_load_relaxed(COND_WORD(n->c)) != (void *)n->m) {
+    if (parker__load_relaxed_uptr(COND_WORD(n->c)) != (uintptr_t)n->m) {
         n->changed = 1;
         return PARKER_LOT_REQUEUE_ABORT;
     }
     /* Every waiter leaves c's queue in this call. */
-    sync_store_relaxed(COND_WORD(n->c), NULL);
+    parker__store_relaxed_uptr(COND_WORD(n->c), 0);
     n->op = parker__mutex_mark_parked_if_locked(n->m)
                 ? PARKER_LOT_REQUEUE_ALL
                 : PARKER_LOT_REQUEUE_UNPARK_ONE_REQUEUE_REST;
@@ -246,7 +246,7 @@ static uintptr_t broadcast_callback(void *arg, const parker_lot_unpark_result_t 
     /* The mutex was free: the woken waiter will lock and unlock it, and that
      * unlock must see PARKED to wake the ones moved behind it. */
     if (n->op == PARKER_LOT_REQUEUE_UNPARK_ONE_REQUEUE_REST && r->requeued != 0)
-        (void)sync_fetch_or_relaxed(PARKER__MUTEX_WORD(n->m), (uint8_t)PARKER__MUTEX_PARKED);
+        (void)parker__fetch_or_relaxed_u8(PARKER__MUTEX_WORD(n->m), (uint8_t)PARKER__MUTEX_PARKED);
     return 0;
 }
 
@@ -254,11 +254,11 @@ size_t parker_cond_broadcast(parker_cond_t *c)
 {
     PARKER__SYNC_NOT_NULL("parker_cond_broadcast", c, "condition variable");
     for (;;) {
-        void *lock = sync_load_relaxed(COND_WORD(c));
+        uintptr_t lock = parker__load_relaxed_uptr(COND_WORD(c));
         struct notify_ctx n;
         size_t woken, moved = 0;
 
-        if (lock == NULL)
+        if (lock == 0)
             return 0;
         if (lock == FOREIGN)
             return parker_lot_unpark_filter(COND_WORD(c), take_every_waiter, clear_if_empty, c);

@@ -27,7 +27,7 @@
 
 static int event_validate(void *arg)
 {
-    return sync_load_relaxed(EVENT_WORD((parker_event_t *)arg)) == EVENT_PARKED;
+    return parker__load_relaxed_u8(EVENT_WORD((parker_event_t *)arg)) == EVENT_PARKED;
 }
 
 static void event_timed_out(void *arg, const void *address, int was_last_waiter)
@@ -35,13 +35,13 @@ static void event_timed_out(void *arg, const void *address, int was_last_waiter)
     uint8_t v = EVENT_PARKED;
     (void)address;
     if (was_last_waiter) /* nobody left to wake: the next set can be fast */
-        (void)sync_cas_relaxed(EVENT_WORD((parker_event_t *)arg), &v, (uint8_t)EVENT_UNSET);
+        (void)parker__cas_strong_relaxed_u8(EVENT_WORD((parker_event_t *)arg), &v, (uint8_t)EVENT_UNSET);
 }
 
 void parker_event_set(parker_event_t *e)
 {
     PARKER__SYNC_NOT_NULL("parker_event_set", e, "event");
-    if (sync_xchg_acq_rel(EVENT_WORD(e), (uint8_t)EVENT_SET) == EVENT_PARKED)
+    if (parker__xchg_acq_rel_u8(EVENT_WORD(e), (uint8_t)EVENT_SET) == EVENT_PARKED)
         (void)parker_lot_unpark_all(EVENT_WORD(e));
 }
 
@@ -49,13 +49,13 @@ void parker_event_reset(parker_event_t *e)
 {
     uint8_t v = EVENT_SET;
     PARKER__SYNC_NOT_NULL("parker_event_reset", e, "event");
-    (void)sync_cas_relaxed(EVENT_WORD(e), &v, (uint8_t)EVENT_UNSET);
+    (void)parker__cas_strong_relaxed_u8(EVENT_WORD(e), &v, (uint8_t)EVENT_UNSET);
 }
 
 int parker_event_is_set(const parker_event_t *e)
 {
     PARKER__SYNC_NOT_NULL("parker_event_is_set", e, "event");
-    return sync_load_acquire(&e->private_state_) == EVENT_SET;
+    return parker__load_acquire_u8(&e->private_state_) == EVENT_SET;
 }
 
 int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns)
@@ -64,20 +64,20 @@ int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns)
     PARKER__SYNC_NOT_NULL("parker_event_wait_until", e, "event");
     w = EVENT_WORD(e);
     for (;;) {
-        uint8_t v = sync_load_acquire(w);
+        uint8_t v = parker__load_acquire_u8(w);
         int r;
         if (v == EVENT_SET)
             return PARKER_OK;
         if (deadline_ns == 0) /* before any clock value: only check */
             return PARKER_TIMEDOUT;
-        if (v == EVENT_UNSET && !sync_cas_relaxed(w, &v, (uint8_t)EVENT_PARKED))
+        if (v == EVENT_UNSET && !parker__cas_strong_relaxed_u8(w, &v, (uint8_t)EVENT_PARKED))
             continue;
         r = parker_lot_park_ex(w, event_validate, NULL, event_timed_out, e, deadline_ns, NULL, 0,
                                NULL);
         if (r == PARKER_OK)
             return PARKER_OK; /* woken by a set: it happened-before (the lot orders it) */
         if (r == PARKER_TIMEDOUT)
-            return sync_load_acquire(w) == EVENT_SET ? PARKER_OK : PARKER_TIMEDOUT;
+            return parker__load_acquire_u8(w) == EVENT_SET ? PARKER_OK : PARKER_TIMEDOUT;
         /* PARKER_AGAIN: the byte changed before we slept; look again. */
     }
 }

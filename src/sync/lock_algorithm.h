@@ -23,7 +23,7 @@
 
 #include "backend.h" /* parker__misuse, PARKER__HIDDEN */
 #include "parker_sync.h"
-#include "sync/sync_atomics.h"
+#include "atomics.h" /* width-generic: parker__<op>_<order>_u8 / _uptr */
 
 #define PARKER__MUTEX_LOCKED 1u
 #define PARKER__MUTEX_PARKED 2u
@@ -45,13 +45,13 @@ PARKER__HIDDEN int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_
 static inline int parker__mutex_mark_parked_if_locked(parker_mutex_t *m)
 {
     uint8_t *w = PARKER__MUTEX_WORD(m);
-    uint8_t v = sync_load_relaxed(w);
+    uint8_t v = parker__load_relaxed_u8(w);
     for (;;) {
         if (!(v & PARKER__MUTEX_LOCKED))
             return 0;
         if (v & PARKER__MUTEX_PARKED)
             return 1;
-        if (sync_cas_weak_relaxed(w, &v, (uint8_t)(v | PARKER__MUTEX_PARKED)))
+        if (parker__cas_weak_relaxed_u8(w, &v, (uint8_t)(v | PARKER__MUTEX_PARKED)))
             return 1;
     }
 }
@@ -59,7 +59,7 @@ static inline int parker__mutex_mark_parked_if_locked(parker_mutex_t *m)
 /* Under m's queue lock, from a timed-out hook: the last queued waiter left. */
 static inline void parker__mutex_clear_parked(parker_mutex_t *m)
 {
-    (void)sync_fetch_and_relaxed(PARKER__MUTEX_WORD(m), (uint8_t)~PARKER__MUTEX_PARKED);
+    (void)parker__fetch_and_relaxed_u8(PARKER__MUTEX_WORD(m), (uint8_t)~PARKER__MUTEX_PARKED);
 }
 
 /* An absolute deadline timeout_ns from now; PARKER_FOREVER when it would
@@ -73,11 +73,11 @@ static inline uint64_t parker__sync_deadline(uint64_t timeout_ns)
     return timeout_ns > PARKER_FOREVER - now ? PARKER_FOREVER : now + timeout_ns;
 }
 
-/* Abort with "libparker: <func>: <what> is NULL" when p is NULL. */
+/* Abort with "libparker: <func>: NULL <what>" when p is NULL. */
 #define PARKER__SYNC_NOT_NULL(func, p, what)   \
     do {                                       \
         if ((p) == NULL)                       \
-            parker__misuse((func), what " is NULL"); \
+            parker__misuse((func), "NULL " what); \
     } while (0)
 
 #endif /* PARKER_SYNC_LOCK_ALGORITHM_H */

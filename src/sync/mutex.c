@@ -40,7 +40,7 @@ static int mutex_validate(void *arg)
      * while PARKED is clear) or rewrites the byte under this lock, so if we
      * see LOCKED|PARKED here, its unpark will find us queued. */
     parker_mutex_t *m = (parker_mutex_t *)arg;
-    return sync_load_relaxed(PARKER__MUTEX_WORD(m)) ==
+    return parker__load_relaxed_u8(PARKER__MUTEX_WORD(m)) ==
            (PARKER__MUTEX_LOCKED | PARKER__MUTEX_PARKED);
 }
 
@@ -59,7 +59,7 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
     uint8_t *w = PARKER__MUTEX_WORD(m);
     uint64_t wait_since = 0;
     unsigned spins = 0;
-    uint8_t v = sync_load_relaxed(w);
+    uint8_t v = parker__load_relaxed_u8(w);
 
     for (;;) {
         uintptr_t token = 0;
@@ -67,14 +67,14 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
 
         if (!(v & PARKER__MUTEX_LOCKED)) {
             /* Keep PARKED as it is: others may still be queued. */
-            if (sync_cas_weak_acquire(w, &v, (uint8_t)(v | PARKER__MUTEX_LOCKED)))
+            if (parker__cas_weak_acquire_u8(w, &v, (uint8_t)(v | PARKER__MUTEX_LOCKED)))
                 return PARKER_OK;
             continue;
         }
         if (!(v & PARKER__MUTEX_PARKED) && spins < SPIN_LIMIT) {
             spins++;
             parker__cpu_relax();
-            v = sync_load_relaxed(w);
+            v = parker__load_relaxed_u8(w);
             continue;
         }
         if (wait_since == 0) {
@@ -85,7 +85,7 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
                 return PARKER_TIMEDOUT; /* before setting PARKED: leave no trace */
         }
         if (!(v & PARKER__MUTEX_PARKED) &&
-            !sync_cas_weak_relaxed(w, &v, (uint8_t)(v | PARKER__MUTEX_PARKED)))
+            !parker__cas_weak_relaxed_u8(w, &v, (uint8_t)(v | PARKER__MUTEX_PARKED)))
             continue;
 
         r = parker_lot_park_ex(w, mutex_validate, NULL, mutex_timed_out, m, deadline_ns, NULL,
@@ -97,7 +97,7 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
         /* Woken to compete (the lock is free for whoever is first), or the
          * byte changed before we slept: try again, spinning afresh. */
         spins = 0;
-        v = sync_load_relaxed(w);
+        v = parker__load_relaxed_u8(w);
     }
 }
 
@@ -105,7 +105,7 @@ void parker_mutex_lock(parker_mutex_t *m)
 {
     uint8_t v = 0;
     PARKER__SYNC_NOT_NULL("parker_mutex_lock", m, "mutex");
-    if (!sync_cas_acquire(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
+    if (!parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
         (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
 }
 
@@ -115,9 +115,9 @@ int parker_mutex_trylock(parker_mutex_t *m)
     uint8_t v;
     PARKER__SYNC_NOT_NULL("parker_mutex_trylock", m, "mutex");
     w = PARKER__MUTEX_WORD(m);
-    v = sync_load_relaxed(w);
+    v = parker__load_relaxed_u8(w);
     while (!(v & PARKER__MUTEX_LOCKED)) {
-        if (sync_cas_weak_acquire(w, &v, (uint8_t)(v | PARKER__MUTEX_LOCKED)))
+        if (parker__cas_weak_acquire_u8(w, &v, (uint8_t)(v | PARKER__MUTEX_LOCKED)))
             return PARKER_OK;
     }
     return PARKER_AGAIN;
@@ -127,7 +127,7 @@ int parker_mutex_lock_until(parker_mutex_t *m, uint64_t deadline_ns)
 {
     uint8_t v = 0;
     PARKER__SYNC_NOT_NULL("parker_mutex_lock_until", m, "mutex");
-    if (sync_cas_acquire(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
+    if (parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
         return PARKER_OK;
     if (deadline_ns == 0) /* before any clock value: one try, no spin */
         return parker_mutex_trylock(m) == PARKER_OK ? PARKER_OK : PARKER_TIMEDOUT;
@@ -159,11 +159,11 @@ static uintptr_t unlock_callback(void *arg, const parker_lot_unpark_result_t *r)
         /* Hand-off: LOCKED stays set and the woken thread owns the mutex.
          * The lot makes our writes (the critical section) visible to it. */
         if (!r->have_more_waiters)
-            sync_store_relaxed(w, (uint8_t)PARKER__MUTEX_LOCKED);
+            parker__store_relaxed_u8(w, (uint8_t)PARKER__MUTEX_LOCKED);
         return PARKER__TOKEN_HANDOFF;
     }
     /* Release: this store is the unlock. */
-    sync_store_release(w, (uint8_t)(r->have_more_waiters ? PARKER__MUTEX_PARKED : 0u));
+    parker__store_release_u8(w, (uint8_t)(r->have_more_waiters ? PARKER__MUTEX_PARKED : 0u));
     return 0;
 }
 
@@ -181,7 +181,7 @@ void parker_mutex_unlock(parker_mutex_t *m)
 {
     uint8_t v = PARKER__MUTEX_LOCKED;
     PARKER__SYNC_NOT_NULL("parker_mutex_unlock", m, "mutex");
-    if (!sync_cas_release(PARKER__MUTEX_WORD(m), &v, 0))
+    if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
         unlock_slow(m, v, 0, "parker_mutex_unlock");
 }
 
@@ -191,12 +191,12 @@ void parker_mutex_unlock_fair(parker_mutex_t *m)
      * fast path is fair too. */
     uint8_t v = PARKER__MUTEX_LOCKED;
     PARKER__SYNC_NOT_NULL("parker_mutex_unlock_fair", m, "mutex");
-    if (!sync_cas_release(PARKER__MUTEX_WORD(m), &v, 0))
+    if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
         unlock_slow(m, v, 1, "parker_mutex_unlock_fair");
 }
 
 int parker_mutex_is_locked(const parker_mutex_t *m)
 {
     PARKER__SYNC_NOT_NULL("parker_mutex_is_locked", m, "mutex");
-    return (sync_load_relaxed(&m->private_state_) & PARKER__MUTEX_LOCKED) != 0;
+    return (parker__load_relaxed_u8(&m->private_state_) & PARKER__MUTEX_LOCKED) != 0;
 }

@@ -22,14 +22,14 @@
 
 static int once_validate(void *arg)
 {
-    return sync_load_relaxed(ONCE_WORD((parker_once_t *)arg)) == (ONCE_RUNNING | ONCE_PARKED);
+    return parker__load_relaxed_u8(ONCE_WORD((parker_once_t *)arg)) == (ONCE_RUNNING | ONCE_PARKED);
 }
 
 static int once_slow(parker_once_t *o, int (*init)(void *), void *arg)
 {
     uint8_t *w = ONCE_WORD(o);
     for (;;) {
-        uint8_t v = sync_load_acquire(w);
+        uint8_t v = parker__load_acquire_u8(w);
         if (v == ONCE_DONE)
             return 0;
         if (v == ONCE_NEW) {
@@ -37,16 +37,16 @@ static int once_slow(parker_once_t *o, int (*init)(void *), void *arg)
             uint8_t old;
             /* Acquire: a failed earlier attempt's writes are visible to the
              * retry, as if the attempts ran under one lock. */
-            if (!sync_cas_acquire(w, &v, (uint8_t)ONCE_RUNNING))
+            if (!parker__cas_strong_acquire_u8(w, &v, (uint8_t)ONCE_RUNNING))
                 continue;
             r = init(arg);
-            old = sync_xchg_acq_rel(w, (uint8_t)(r == 0 ? ONCE_DONE : ONCE_NEW));
+            old = parker__xchg_acq_rel_u8(w, (uint8_t)(r == 0 ? ONCE_DONE : ONCE_NEW));
             if (old & ONCE_PARKED)
                 (void)parker_lot_unpark_all(w); /* after a failure they race to retry */
             return r;
         }
         if (!(v & ONCE_PARKED) &&
-            !sync_cas_relaxed(w, &v, (uint8_t)(v | ONCE_PARKED)))
+            !parker__cas_strong_relaxed_u8(w, &v, (uint8_t)(v | ONCE_PARKED)))
             continue;
         /* park_if, not park: no watching of the word before queueing. */
         (void)parker_lot_park_if(w, once_validate, NULL, o, PARKER_FOREVER, NULL);
@@ -57,7 +57,7 @@ int parker_once(parker_once_t *o, int (*init)(void *), void *arg)
 {
     PARKER__SYNC_NOT_NULL("parker_once", o, "once flag");
     PARKER__SYNC_NOT_NULL("parker_once", init, "init function");
-    if (sync_load_acquire(ONCE_WORD(o)) == ONCE_DONE)
+    if (parker__load_acquire_u8(ONCE_WORD(o)) == ONCE_DONE)
         return 0;
     return once_slow(o, init, arg);
 }
@@ -65,5 +65,5 @@ int parker_once(parker_once_t *o, int (*init)(void *), void *arg)
 int parker_once_is_done(const parker_once_t *o)
 {
     PARKER__SYNC_NOT_NULL("parker_once_is_done", o, "once flag");
-    return sync_load_acquire(&o->private_state_) == ONCE_DONE;
+    return parker__load_acquire_u8(&o->private_state_) == ONCE_DONE;
 }
