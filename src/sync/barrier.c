@@ -26,7 +26,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
-#include "sync/sync2_atomics.h"
+#include "atomics.h"
 
 #define TOKEN_RELEASED 1
 
@@ -34,8 +34,8 @@ int parker_barrier_init(parker_barrier_t *b, uint32_t count)
 {
     if (b == NULL || count == 0)
         return PARKER_INVALID;
-    sync_store_relaxed(&b->arrived, 0);
-    sync_store_release(&b->count, count);
+    parker__store_relaxed_u32(&b->arrived, 0);
+    parker__store_release_u32(&b->count, count);
     return PARKER_OK;
 }
 
@@ -50,10 +50,10 @@ struct arrive_ctx {
 static int validate_arrive(void *arg)
 {
     struct arrive_ctx *c = arg;
-    uint32_t a = sync_load_relaxed(&c->b->arrived);
+    uint32_t a = parker__load_relaxed_u32(&c->b->arrived);
     if (a + 1 >= c->count)
         return 0;
-    sync_store_relaxed(&c->b->arrived, a + 1);
+    parker__store_relaxed_u32(&c->b->arrived, a + 1);
     return 1;
 }
 
@@ -72,10 +72,10 @@ static void decide_once(struct decide_ctx *d)
     if (!d->first)
         return;
     d->first = 0;
-    a = sync_load_relaxed(&c->b->arrived);
+    a = parker__load_relaxed_u32(&c->b->arrived);
     c->completed = a + 1 >= c->count;
     if (c->completed)
-        sync_store_relaxed(&c->b->arrived, 0);
+        parker__store_relaxed_u32(&c->b->arrived, 0);
 }
 
 static int decide_filter(void *arg, void *park_arg)
@@ -98,7 +98,7 @@ int parker_barrier_wait(parker_barrier_t *b)
     struct arrive_ctx c;
     PARKER__SYNC_NOT_NULL("parker_barrier_wait", b, "barrier");
     c.b = b;
-    c.count = sync_load_acquire(&b->count);
+    c.count = parker__load_acquire_u32(&b->count);
     c.completed = 0;
     if (c.count == 0)
         parker__misuse("parker_barrier_wait", "barrier not initialised (count 0)");

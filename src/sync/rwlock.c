@@ -48,7 +48,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
-#include "sync/sync2_atomics.h"
+#include "atomics.h"
 
 #define PARKED        ((uintptr_t)1)
 #define WRITER_PARKED ((uintptr_t)2)
@@ -125,28 +125,28 @@ static uintptr_t wake_callback(void *arg, const parker_lot_unpark_result_t *r)
          * WRITER_PARKED concurrently; it is clear here anyway.)  A plain
          * store is the release of the write lock. */
         if (r->unparked != 0 && r->be_fair) {
-            sync_store_release(&l->v, c->readers * ONE_READER | (c->writer ? WRITER : 0) | more);
+            parker__store_release_uptr(&l->v, c->readers * ONE_READER | (c->writer ? WRITER : 0) | more);
             return TOKEN_HANDOFF;
         }
-        sync_store_release(&l->v, more);
+        parker__store_release_uptr(&l->v, more);
         return TOKEN_RETRY;
     case WAKE_DOWNGRADE:
         /* The downgrading thread holds a read lock throughout, so no writer
          * can own the lock: adding read locks for the woken readers is as
          * safe as a recursive read, even if a writer has just set WRITER. */
-        s = sync_load_relaxed(&l->v);
+        s = parker__load_relaxed_uptr(&l->v);
         for (;;) {
             uintptr_t n = s + c->readers * ONE_READER;
             if (!more)
                 n &= ~PARKED;
-            if (sync_cas_weak_relaxed(&l->v, &s, n))
+            if (parker__cas_weak_relaxed_uptr(&l->v, &s, n))
                 break;
         }
         return TOKEN_READ_HANDOFF;
     case WAKE_ABANDON:
     default:
         if (!more)
-            sync_fetch_and_relaxed(&l->v, ~PARKED);
+            parker__fetch_and_relaxed_uptr(&l->v, ~PARKED);
         return TOKEN_RETRY;
     }
 }
@@ -173,13 +173,13 @@ struct park_ctx {
 static int validate_reader(void *arg)
 {
     struct park_ctx *c = arg;
-    uintptr_t s = sync_load_relaxed(&c->l->v);
+    uintptr_t s = parker__load_relaxed_uptr(&c->l->v);
     for (;;) {
         if (can_read(s, c->recursive))
             return 0;
         if (s & PARKED)
             return 1;
-        if (sync_cas_weak_relaxed(&c->l->v, &s, s | PARKED))
+        if (parker__cas_weak_relaxed_uptr(&c->l->v, &s, s | PARKED))
             return 1;
     }
 }
@@ -187,13 +187,13 @@ static int validate_reader(void *arg)
 static int validate_writer(void *arg)
 {
     struct park_ctx *c = arg;
-    uintptr_t s = sync_load_relaxed(&c->l->v);
+    uintptr_t s = parker__load_relaxed_uptr(&c->l->v);
     for (;;) {
         if ((s & WRITER) == 0)
             return 0;
         if (s & PARKED)
             return 1;
-        if (sync_cas_weak_relaxed(&c->l->v, &s, s | PARKED))
+        if (parker__cas_weak_relaxed_uptr(&c->l->v, &s, s | PARKED))
             return 1;
     }
 }
@@ -205,7 +205,7 @@ static void timed_out_key1(void *arg, const void *address, int was_last_waiter)
     struct park_ctx *c = arg;
     (void)address;
     if (was_last_waiter)
-        sync_fetch_and_relaxed(&c->l->v, ~PARKED);
+        parker__fetch_and_relaxed_uptr(&c->l->v, ~PARKED);
 }
 
 /* Under key2's queue lock (phase 2): sleep while readers remain, with
@@ -216,13 +216,13 @@ static void timed_out_key1(void *arg, const void *address, int was_last_waiter)
 static int validate_drain(void *arg)
 {
     parker_rwlock_t *l = arg;
-    uintptr_t s = sync_load_relaxed(&l->v);
+    uintptr_t s = parker__load_relaxed_uptr(&l->v);
     for (;;) {
         if (readers_of(s) == 0)
             return 0;
         if (s & WRITER_PARKED)
             return 1;
-        if (sync_cas_weak_relaxed(&l->v, &s, s | WRITER_PARKED))
+        if (parker__cas_weak_relaxed_uptr(&l->v, &s, s | WRITER_PARKED))
             return 1;
     }
 }
@@ -232,7 +232,7 @@ static void timed_out_key2(void *arg, const void *address, int was_last_waiter)
     parker_rwlock_t *l = arg;
     (void)address;
     (void)was_last_waiter; /* key2 has at most one waiter */
-    sync_fetch_and_relaxed(&l->v, ~WRITER_PARKED);
+    parker__fetch_and_relaxed_uptr(&l->v, ~WRITER_PARKED);
 }
 
 /* rdunlock's wake of the phase-2 writer: clear the bit under key2's lock, so
@@ -242,7 +242,7 @@ static uintptr_t clear_writer_parked(void *arg, const parker_lot_unpark_result_t
 {
     parker_rwlock_t *l = arg;
     (void)r;
-    sync_fetch_and_relaxed(&l->v, ~WRITER_PARKED);
+    parker__fetch_and_relaxed_uptr(&l->v, ~WRITER_PARKED);
     return TOKEN_RETRY;
 }
 
@@ -261,12 +261,12 @@ static int rdlock_slow(parker_rwlock_t *l, uint64_t deadline_ns, int recursive, 
     ctx.l = l;
     ctx.recursive = recursive;
     for (;;) {
-        uintptr_t s = sync_load_relaxed(&l->v);
+        uintptr_t s = parker__load_relaxed_uptr(&l->v);
         if (can_read(s, recursive)) {
             if (readers_of(s) == MAX_READERS)
                 parker__misuse(func, "too many readers");
             /* Acquire: pairs with the release of the last writer. */
-            if (sync_cas_weak_acquire(&l->v, &s, s + ONE_READER))
+            if (parker__cas_weak_acquire_uptr(&l->v, &s, s + ONE_READER))
                 return PARKER_OK;
             continue;
         }
@@ -296,9 +296,9 @@ static int rdlock_slow(parker_rwlock_t *l, uint64_t deadline_ns, int recursive, 
 
 static int rdlock_fast(parker_rwlock_t *l)
 {
-    uintptr_t s = sync_load_relaxed(&l->v);
+    uintptr_t s = parker__load_relaxed_uptr(&l->v);
     return (s & WRITER) == 0 && readers_of(s) != MAX_READERS &&
-           sync_cas_weak_acquire(&l->v, &s, s + ONE_READER);
+           parker__cas_weak_acquire_uptr(&l->v, &s, s + ONE_READER);
 }
 
 void parker_rwlock_rdlock(parker_rwlock_t *l)
@@ -335,13 +335,13 @@ int parker_rwlock_tryrdlock(parker_rwlock_t *l)
 {
     uintptr_t s;
     PARKER__SYNC_NOT_NULL("parker_rwlock_tryrdlock", l, "rwlock");
-    s = sync_load_relaxed(&l->v);
+    s = parker__load_relaxed_uptr(&l->v);
     for (;;) {
         if (s & WRITER)
             return PARKER_AGAIN;
         if (readers_of(s) == MAX_READERS)
             parker__misuse("parker_rwlock_tryrdlock", "too many readers");
-        if (sync_cas_weak_acquire(&l->v, &s, s + ONE_READER))
+        if (parker__cas_weak_acquire_uptr(&l->v, &s, s + ONE_READER))
             return PARKER_OK;
     }
 }
@@ -352,7 +352,7 @@ void parker_rwlock_rdunlock(parker_rwlock_t *l)
     PARKER__SYNC_NOT_NULL("parker_rwlock_rdunlock", l, "rwlock");
     /* Release: the writer that sees the count reach zero (acquire load in
      * phase 2, or through the lot's wake) sees this reader's accesses. */
-    old = sync_fetch_sub_release(&l->v, ONE_READER);
+    old = parker__fetch_sub_release_uptr(&l->v, ONE_READER);
     if (readers_of(old) == 0)
         parker__misuse("parker_rwlock_rdunlock", "no read lock is held");
     if ((old & (READERS_MASK | WRITER_PARKED)) == (ONE_READER | WRITER_PARKED))
@@ -365,7 +365,7 @@ void parker_rwlock_rdunlock(parker_rwlock_t *l)
  * threads it was holding back. */
 static void abandon_writer(parker_rwlock_t *l)
 {
-    uintptr_t old = sync_fetch_and_relaxed(&l->v, ~(WRITER | WRITER_PARKED));
+    uintptr_t old = parker__fetch_and_relaxed_uptr(&l->v, ~(WRITER | WRITER_PARKED));
     if (old & PARKED)
         wake_waiters(l, WAKE_ABANDON);
 }
@@ -376,7 +376,7 @@ static int wait_for_readers(parker_rwlock_t *l, uint64_t deadline_ns)
     unsigned spins = 0;
     for (;;) {
         /* Acquire: pairs with the readers' release decrements. */
-        uintptr_t s = sync_load_acquire(&l->v);
+        uintptr_t s = parker__load_acquire_uptr(&l->v);
         int r;
         if (readers_of(s) == 0)
             return PARKER_OK;
@@ -388,7 +388,7 @@ static int wait_for_readers(parker_rwlock_t *l, uint64_t deadline_ns)
         r = parker_lot_park_ex(key2(l), validate_drain, NULL, timed_out_key2, l, deadline_ns, NULL,
                                0, NULL);
         if (r == PARKER_TIMEDOUT) {
-            if (readers_of(sync_load_acquire(&l->v)) == 0)
+            if (readers_of(parker__load_acquire_uptr(&l->v)) == 0)
                 return PARKER_OK; /* they left just in time: keep it */
             abandon_writer(l);
             return PARKER_TIMEDOUT;
@@ -409,10 +409,10 @@ static int wrlock_slow(parker_rwlock_t *l, uint64_t deadline_ns)
     ctx.l = l;
     ctx.recursive = 0;
     for (;;) { /* phase 1: reserve WRITER */
-        uintptr_t s = sync_load_relaxed(&l->v);
+        uintptr_t s = parker__load_relaxed_uptr(&l->v);
         if ((s & WRITER) == 0) {
             /* Acquire: if no readers remain we own the lock now. */
-            if (sync_cas_weak_acquire(&l->v, &s, s | WRITER))
+            if (parker__cas_weak_acquire_uptr(&l->v, &s, s | WRITER))
                 break;
             continue;
         }
@@ -444,7 +444,7 @@ static int wrlock_slow(parker_rwlock_t *l, uint64_t deadline_ns)
 static int wrlock_fast(parker_rwlock_t *l)
 {
     uintptr_t s = 0;
-    return sync_cas_weak_acquire(&l->v, &s, WRITER);
+    return parker__cas_weak_acquire_uptr(&l->v, &s, WRITER);
 }
 
 void parker_rwlock_wrlock(parker_rwlock_t *l)
@@ -474,11 +474,11 @@ int parker_rwlock_trywrlock(parker_rwlock_t *l)
 {
     uintptr_t s;
     PARKER__SYNC_NOT_NULL("parker_rwlock_trywrlock", l, "rwlock");
-    s = sync_load_relaxed(&l->v);
+    s = parker__load_relaxed_uptr(&l->v);
     for (;;) {
         if (s & (WRITER | READERS_MASK))
             return PARKER_AGAIN;
-        if (sync_cas_weak_acquire(&l->v, &s, s | WRITER))
+        if (parker__cas_weak_acquire_uptr(&l->v, &s, s | WRITER))
             return PARKER_OK;
     }
 }
@@ -487,7 +487,7 @@ static uintptr_t check_write_locked(parker_rwlock_t *l, const char *func)
 {
     uintptr_t s;
     PARKER__SYNC_NOT_NULL(func, l, "rwlock");
-    s = sync_load_relaxed(&l->v);
+    s = parker__load_relaxed_uptr(&l->v);
     if ((s & WRITER) == 0 || readers_of(s) != 0)
         parker__misuse(func, "the lock is not write-locked");
     return s;
@@ -502,7 +502,7 @@ void parker_rwlock_wrunlock(parker_rwlock_t *l)
             return;
         }
         /* Release: pairs with the next holder's acquire. */
-        if (sync_cas_weak_release(&l->v, &s, s & ~WRITER))
+        if (parker__cas_weak_release_uptr(&l->v, &s, s & ~WRITER))
             return;
     }
 }
@@ -510,7 +510,7 @@ void parker_rwlock_wrunlock(parker_rwlock_t *l)
 void parker_rwlock_downgrade(parker_rwlock_t *l)
 {
     uintptr_t s = check_write_locked(l, "parker_rwlock_downgrade");
-    while (!sync_cas_weak_release(&l->v, &s, (s & ~WRITER) + ONE_READER)) {
+    while (!parker__cas_weak_release_uptr(&l->v, &s, (s & ~WRITER) + ONE_READER)) {
     }
     if (s & PARKED)
         wake_waiters(l, WAKE_DOWNGRADE);

@@ -26,7 +26,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
-#include "sync/sync2_atomics.h"
+#include "atomics.h"
 
 #define PARKED    1u
 #define ONE_UNIT  2u
@@ -37,10 +37,10 @@
 
 static int try_take(parker_sem_t *s)
 {
-    uint32_t v = sync_load_relaxed(&s->v);
+    uint32_t v = parker__load_relaxed_u32(&s->v);
     while (count_of(v) != 0) {
         /* Acquire: pairs with the post that raised the count. */
-        if (sync_cas_weak_acquire(&s->v, &v, v - ONE_UNIT))
+        if (parker__cas_weak_acquire_u32(&s->v, &v, v - ONE_UNIT))
             return 1;
     }
     return 0;
@@ -56,13 +56,13 @@ int parker_sem_trywait(parker_sem_t *s)
 static int validate_wait(void *arg)
 {
     parker_sem_t *s = arg;
-    uint32_t v = sync_load_relaxed(&s->v);
+    uint32_t v = parker__load_relaxed_u32(&s->v);
     for (;;) {
         if (count_of(v) != 0)
             return 0;
         if (v & PARKED)
             return 1;
-        if (sync_cas_weak_relaxed(&s->v, &v, v | PARKED))
+        if (parker__cas_weak_relaxed_u32(&s->v, &v, v | PARKED))
             return 1;
     }
 }
@@ -74,7 +74,7 @@ static void timed_out_wait(void *arg, const void *address, int was_last_waiter)
     parker_sem_t *s = arg;
     (void)address;
     if (was_last_waiter)
-        sync_fetch_and_relaxed(&s->v, ~PARKED);
+        parker__fetch_and_relaxed_u32(&s->v, ~PARKED);
 }
 
 static int wait_slow(parker_sem_t *s, uint64_t deadline_ns)
@@ -87,7 +87,7 @@ static int wait_slow(parker_sem_t *s, uint64_t deadline_ns)
         int r;
         if (try_take(s))
             return PARKER_OK;
-        v = sync_load_relaxed(&s->v);
+        v = parker__load_relaxed_u32(&s->v);
         if ((v & PARKED) == 0 && spins < SPIN_LIMIT) {
             spins++;
             parker__cpu_relax();
@@ -155,7 +155,7 @@ static uintptr_t post_callback(void *arg, const parker_lot_unpark_result_t *r)
 {
     struct post_ctx *c = arg;
     uint32_t left = c->n - (uint32_t)r->unparked;
-    uint32_t v = sync_load_relaxed(&c->s->v);
+    uint32_t v = parker__load_relaxed_u32(&c->s->v);
     for (;;) {
         uint32_t n;
         if (left > PARKER_SEM_VALUE_MAX - count_of(v))
@@ -164,7 +164,7 @@ static uintptr_t post_callback(void *arg, const parker_lot_unpark_result_t *r)
         if (!r->have_more_waiters)
             n &= ~PARKED;
         /* Release: a later try_take that finds these units sees our writes. */
-        if (sync_cas_weak_release(&c->s->v, &v, n))
+        if (parker__cas_weak_release_u32(&c->s->v, &v, n))
             return TOKEN_UNIT;
     }
 }
@@ -176,12 +176,12 @@ void parker_sem_post(parker_sem_t *s, uint32_t n)
     PARKER__SYNC_NOT_NULL("parker_sem_post", s, "semaphore");
     if (n == 0)
         return;
-    v = sync_load_relaxed(&s->v);
+    v = parker__load_relaxed_u32(&s->v);
     while ((v & PARKED) == 0) {
         if (n > PARKER_SEM_VALUE_MAX - count_of(v))
             parker__misuse("parker_sem_post", "count would exceed PARKER_SEM_VALUE_MAX");
         /* Release: pairs with the acquire of the wait that takes a unit. */
-        if (sync_cas_weak_release(&s->v, &v, v + n * ONE_UNIT))
+        if (parker__cas_weak_release_u32(&s->v, &v, v + n * ONE_UNIT))
             return;
     }
     c.s = s;
@@ -193,5 +193,5 @@ void parker_sem_post(parker_sem_t *s, uint32_t n)
 uint32_t parker_sem_value(const parker_sem_t *s)
 {
     PARKER__SYNC_NOT_NULL("parker_sem_value", s, "semaphore");
-    return count_of(sync_load_relaxed(&s->v));
+    return count_of(parker__load_relaxed_u32(&s->v));
 }

@@ -25,7 +25,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
-#include "sync/sync2_atomics.h"
+#include "atomics.h"
 
 #define WAITERS 1u
 #define count_of(s) ((int32_t)((s) >> 1))
@@ -56,11 +56,11 @@ static void decide(struct zero_ctx *c)
     if (c->decided)
         return;
     c->decided = 1;
-    v = sync_load_relaxed(&c->w->v);
+    v = parker__load_relaxed_u32(&c->w->v);
     for (;;) {
         uint32_t n = new_count(v, c->delta);
         uint32_t nv = n == 0 ? 0 : (n << 1 | (v & WAITERS));
-        if (sync_cas_weak_acq_rel(&c->w->v, &v, nv)) {
+        if (parker__cas_weak_acq_rel_u32(&c->w->v, &v, nv)) {
             c->zero = n == 0;
             return;
         }
@@ -87,13 +87,13 @@ void parker_waitgroup_add(parker_waitgroup_t *w, int32_t delta)
     uint32_t v;
     struct zero_ctx c;
     PARKER__SYNC_NOT_NULL("parker_waitgroup_add", w, "wait group");
-    v = sync_load_relaxed(&w->v);
+    v = parker__load_relaxed_u32(&w->v);
     for (;;) {
         uint32_t n = new_count(v, delta);
         if (n == 0 && (v & WAITERS))
             break;
         /* acq_rel: see "Memory ordering" above. */
-        if (sync_cas_weak_acq_rel(&w->v, &v, n << 1 | (v & WAITERS)))
+        if (parker__cas_weak_acq_rel_u32(&w->v, &v, n << 1 | (v & WAITERS)))
             return;
     }
     c.w = w;
@@ -111,13 +111,13 @@ void parker_waitgroup_done(parker_waitgroup_t *w)
 static int validate_wait(void *arg)
 {
     parker_waitgroup_t *w = arg;
-    uint32_t v = sync_load_relaxed(&w->v);
+    uint32_t v = parker__load_relaxed_u32(&w->v);
     for (;;) {
         if (count_of(v) == 0)
             return 0;
         if (v & WAITERS)
             return 1;
-        if (sync_cas_weak_relaxed(&w->v, &v, v | WAITERS))
+        if (parker__cas_weak_relaxed_u32(&w->v, &v, v | WAITERS))
             return 1;
     }
 }
@@ -127,20 +127,20 @@ static void timed_out_wait(void *arg, const void *address, int was_last_waiter)
     parker_waitgroup_t *w = arg;
     (void)address;
     if (was_last_waiter)
-        sync_fetch_and_relaxed(&w->v, ~WAITERS);
+        parker__fetch_and_relaxed_u32(&w->v, ~WAITERS);
 }
 
 int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
 {
     PARKER__SYNC_NOT_NULL("parker_waitgroup_wait_until", w, "wait group");
-    if (count_of(sync_load_acquire(&w->v)) != 0 && deadline_ns != PARKER_FOREVER &&
+    if (count_of(parker__load_acquire_u32(&w->v)) != 0 && deadline_ns != PARKER_FOREVER &&
         parker_now_ns() >= deadline_ns)
         return PARKER_TIMEDOUT; /* before WAITERS is set: leave no trace */
     for (;;) {
         uintptr_t token = 0;
         int r;
         /* Acquire: pairs with the release of the add that made it zero. */
-        if (count_of(sync_load_acquire(&w->v)) == 0)
+        if (count_of(parker__load_acquire_u32(&w->v)) == 0)
             return PARKER_OK;
         r = parker_lot_park_ex(w, validate_wait, NULL, timed_out_wait, w, deadline_ns, NULL, 0,
                                &token);
@@ -154,7 +154,7 @@ int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
 int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns)
 {
     PARKER__SYNC_NOT_NULL("parker_waitgroup_wait", w, "wait group");
-    if (count_of(sync_load_acquire(&w->v)) == 0)
+    if (count_of(parker__load_acquire_u32(&w->v)) == 0)
         return PARKER_OK;
     return parker_waitgroup_wait_until(w, parker__sync_deadline(timeout_ns));
 }
@@ -162,5 +162,5 @@ int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns)
 int32_t parker_waitgroup_count(const parker_waitgroup_t *w)
 {
     PARKER__SYNC_NOT_NULL("parker_waitgroup_count", w, "wait group");
-    return count_of(sync_load_relaxed(&w->v));
+    return count_of(parker__load_relaxed_u32(&w->v));
 }
