@@ -674,7 +674,7 @@ static void test_unlocking_a_lock_not_held_aborts_with_a_message(void **state)
                            "libparker: parker_rwlock_wrunlock: the lock is not write-locked");
     sync_expect_abort_with(misuse_downgrade_unlocked,
                            "libparker: parker_rwlock_downgrade: the lock is not write-locked");
-    sync_expect_abort_with(misuse_null, "libparker: parker_rwlock_rdlock: rwlock is NULL");
+    sync_expect_abort_with(misuse_null, "libparker: parker_rwlock_rdlock: NULL rwlock");
 }
 #endif
 

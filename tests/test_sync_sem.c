@@ -295,7 +295,7 @@ static void test_post_beyond_the_maximum_aborts_with_a_message(void **state)
     (void)state;
     sync_expect_abort_with(misuse_overflow,
                            "libparker: parker_sem_post: count would exceed PARKER_SEM_VALUE_MAX");
-    sync_expect_abort_with(misuse_null, "libparker: parker_sem_post: semaphore is NULL");
+    sync_expect_abort_with(misuse_null, "libparker: parker_sem_post: NULL semaphore");
 }
 #endif
 
