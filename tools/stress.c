@@ -10,6 +10,13 @@
  *   lot waiters park on a few shared words of 1, 2, 4 and 8 bytes, with a
  *               zero, short or no timeout, passing themselves as park_arg;
  *   lot wakers  change the words, unpark_one (with a callback) or unpark_all;
+ *   sync        (when the build has include/parker_sync.h) threads that use
+ *               one parker_mutex_t, a parker_cond_t over it, a parker_event_t
+ *               and a set of parker_once_t at random: lock / trylock / timed
+ *               lock with short timeouts / unlock / unlock_fair, timed and
+ *               untimed condition waits for "tickets", signal and broadcast
+ *               with and without the mutex held, event set / reset / wait,
+ *               and once calls whose init fails now and then;
  *   a watchdog  turns a hang into a failure: a thread that stays in one
  *               operation longer than --hang-seconds, or a shutdown that
  *               does not finish, prints who is parked where and exits 2.
@@ -22,10 +29,18 @@
  *     wake-ups that unpark_one and unpark_all reported; the callback runs
  *     once per unpark_one, with the woken waiter's park_arg when it returned 1
  *     and NULL when it returned 0; a waiter is never claimed by a callback
- *     more often than it returned PARKER_OK.
+ *     more often than it returned PARKER_OK;
+ *   - sync: never two threads inside the mutex (and a plain counter
+ *     incremented under it comes out exact); timed locks, condition waits
+ *     and event waits never time out early; condition waits return with
+ *     the mutex held, and the waits that return PARKER_OK equal the sum of
+ *     what signal and broadcast reported (no spurious returns, no chosen
+ *     waiter lost); a once's init succeeds at most once per flag, and a
+ *     flag reported done had exactly one successful init.
  *
  *   stress [--seconds N] [--owners N] [--unparkers N] [--lot-waiters N]
- *          [--lot-wakers N] [--hang-seconds N] [--seed N] [--selftest-hang]
+ *          [--lot-wakers N] [--sync-threads N] [--hang-seconds N] [--seed N]
+ *          [--selftest-hang]
  *
  * --selftest-hang makes the unparkers and lot wakers quit after one second,
  * so that parks without a timeout hang: the run must end with the
@@ -37,6 +52,9 @@
 #include "parker.h"
 #if defined(PARKER_STRESS_LOT)
 #include "parker_lot.h"
+#endif
+#if defined(PARKER_STRESS_SYNC)
+#include "parker_sync.h"
 #endif
 
 #include <inttypes.h>
@@ -63,11 +81,18 @@ enum op {
     OP_LOT_UNPARK_ONE,
     OP_LOT_UNPARK_ALL,
     OP_JOIN,
+    OP_MUTEX_LOCK,
+    OP_COND_WAIT,
+    OP_COND_NOTIFY,
+    OP_EVENT_WAIT,
+    OP_ONCE,
 };
 
 static const char *const op_names[] = {
     "idle", "parker_park", "parker_park_timeout", "parker_park_until", "parker_unpark",
     "parker_lot_park", "parker_lot_unpark_one", "parker_lot_unpark_all", "pthread_join",
+    "parker_mutex_lock*", "parker_cond_wait*", "parker_cond_signal/broadcast",
+    "parker_event_wait*", "parker_once",
 };
 
 /* What each thread is doing, for the watchdog's report. */
@@ -91,9 +116,10 @@ struct owner {
 struct options {
     unsigned seconds, owners, unparkers, lot_waiters, lot_wakers, hang_seconds;
     uint64_t seed;
+    unsigned sync_threads;
 };
 
-static struct options opt = {180, 8, 3, 6, 2, 20, 0};
+static struct options opt = {180, 8, 3, 6, 2, 20, 0, 6};
 static struct slot slots[MAX_THREADS];
 static _Atomic int n_slots;
 static struct owner *owners;
@@ -397,6 +423,282 @@ static void *lot_waker_main(void *arg)
 }
 #endif /* PARKER_STRESS_LOT */
 
+/* ------------------------------------------------------------ the sync layer */
+
+#if defined(PARKER_STRESS_SYNC)
+#define N_ONCES 64u
+
+static parker_mutex_t sync_mutex;
+static parker_cond_t sync_cond;
+static parker_event_t sync_event;
+static parker_once_t sync_onces[N_ONCES];
+static _Atomic uint64_t once_successes[N_ONCES];
+static long sync_counter;            /* plain: only under sync_mutex */
+static long sync_tickets;            /* plain: only under sync_mutex */
+static int sync_stopping;            /* plain: only under sync_mutex */
+static atomic_int sync_inside;       /* threads inside sync_mutex: 0 or 1 */
+static atomic_int sync_alive;
+static _Atomic uint64_t sync_locks, sync_chosen, sync_cond_oks, sync_cond_timeouts,
+    sync_lock_timeouts, sync_event_oks, sync_once_calls;
+
+struct once_arg {
+    unsigned k;
+    uint64_t r;
+};
+
+static int stress_once_init(void *arg)
+{
+    struct once_arg *a = (struct once_arg *)arg;
+    if (a->r % 4u == 0)
+        return 3; /* a failure: the flag stays not done and a later call retries */
+    if (atomic_fetch_add(&once_successes[a->k], 1) != 0)
+        fail("once %u: init succeeded twice", a->k);
+    return 0;
+}
+
+static void sync_enter_cs(struct slot *s)
+{
+    (void)s;
+    if (atomic_fetch_add(&sync_inside, 1) != 0)
+        fail("sync: two threads inside the mutex");
+}
+
+static void sync_leave_cs(void)
+{
+    atomic_fetch_sub(&sync_inside, 1);
+}
+
+/* Lock sync_mutex with a random flavour; returns 0 if a timed lock gave up. */
+static int sync_lock(struct slot *s, uint64_t r)
+{
+    uint64_t t = (r >> 20) % (100u * NS_PER_US), start, end;
+    int res;
+    enter(s, OP_MUTEX_LOCK, &sync_mutex, t);
+    switch ((r >> 12) % 4u) {
+    case 0:
+    case 1:
+        parker_mutex_lock(&sync_mutex);
+        res = PARKER_OK;
+        break;
+    case 2:
+        res = parker_mutex_trylock(&sync_mutex) == PARKER_OK ? PARKER_OK : PARKER_TIMEDOUT;
+        t = 0;
+        break;
+    default:
+        start = parker_now_ns();
+        res = parker_mutex_lock_timeout(&sync_mutex, t);
+        end = parker_now_ns();
+        if (res == PARKER_TIMEDOUT && end - start < t)
+            fail("sync %d: lock_timeout(%" PRIu64 ") gave up after %" PRIu64 " ns", s->id, t,
+                 end - start);
+        break;
+    }
+    leave(s);
+    if (res != PARKER_OK) {
+        atomic_fetch_add(&sync_lock_timeouts, 1);
+        return 0;
+    }
+    sync_enter_cs(s);
+    atomic_fetch_add(&sync_locks, 1);
+    return 1;
+}
+
+static void sync_unlock(uint64_t r)
+{
+    sync_leave_cs();
+    if ((r >> 30) % 5u == 0)
+        parker_mutex_unlock_fair(&sync_mutex);
+    else
+        parker_mutex_unlock(&sync_mutex);
+}
+
+static void *sync_main(void *arg)
+{
+    struct slot *s = (struct slot *)arg;
+    uint64_t rng = opt.seed ^ ((uint64_t)(uintptr_t)s * UINT64_C(0x8EBC6AF09C88C6E3)) ^ 5u;
+
+    while (!atomic_load(&stop)) {
+        uint64_t r = rng_next(&rng);
+        switch (r % 10u) {
+        default: /* 0-3: a critical section */
+            if (sync_lock(s, r)) {
+                sync_counter++;
+                sync_unlock(r);
+            }
+            break;
+        case 4:
+        case 5: { /* wait for a ticket */
+            uint64_t t = (r >> 8) % 4u == 0 ? PARKER_FOREVER : (r >> 16) % (500u * NS_PER_US);
+            parker_mutex_lock(&sync_mutex);
+            sync_enter_cs(s);
+            while (sync_tickets == 0 && !sync_stopping) {
+                uint64_t start = parker_now_ns(), end;
+                int res;
+                sync_leave_cs();
+                enter(s, OP_COND_WAIT, &sync_cond, t);
+                res = parker_cond_wait_timeout(&sync_cond, &sync_mutex, t);
+                leave(s);
+                end = parker_now_ns();
+                if (!parker_mutex_is_locked(&sync_mutex))
+                    fail("sync %d: condition wait returned without the mutex", s->id);
+                sync_enter_cs(s);
+                if (res == PARKER_OK) {
+                    atomic_fetch_add(&sync_cond_oks, 1);
+                } else {
+                    atomic_fetch_add(&sync_cond_timeouts, 1);
+                    if (t == PARKER_FOREVER || end - start < t)
+                        fail("sync %d: condition wait (%" PRIu64 ") timed out after %" PRIu64
+                             " ns", s->id, t, end - start);
+                    break;
+                }
+            }
+            if (sync_tickets > 0)
+                sync_tickets--;
+            sync_leave_cs();
+            parker_mutex_unlock(&sync_mutex);
+            break;
+        }
+        case 6: { /* hand out tickets */
+            int held = (r >> 8) % 2u == 0, all = (r >> 9) % 4u == 0;
+            uint64_t n;
+            parker_mutex_lock(&sync_mutex);
+            sync_enter_cs(s);
+            sync_tickets += all ? 3 : 1;
+            if (!held) {
+                sync_leave_cs();
+                parker_mutex_unlock(&sync_mutex);
+            }
+            enter(s, OP_COND_NOTIFY, &sync_cond, 0);
+            n = all ? (uint64_t)parker_cond_broadcast(&sync_cond)
+                    : (uint64_t)parker_cond_signal(&sync_cond);
+            leave(s);
+            atomic_fetch_add(&sync_chosen, n);
+            if (held) {
+                sync_leave_cs();
+                parker_mutex_unlock(&sync_mutex);
+            }
+            break;
+        }
+        case 7: { /* event wait */
+            uint64_t t = (r >> 8) % 8u == 0 ? PARKER_FOREVER : (r >> 16) % (300u * NS_PER_US);
+            uint64_t start = parker_now_ns(), end;
+            int res;
+            enter(s, OP_EVENT_WAIT, &sync_event, t);
+            res = parker_event_wait(&sync_event, t);
+            leave(s);
+            end = parker_now_ns();
+            if (res == PARKER_OK)
+                atomic_fetch_add(&sync_event_oks, 1);
+            else if (t == PARKER_FOREVER || end - start < t)
+                fail("sync %d: event wait (%" PRIu64 ") timed out after %" PRIu64 " ns", s->id, t,
+                     end - start);
+            break;
+        }
+        case 8: /* event set / reset */
+            if ((r >> 8) % 2u == 0)
+                parker_event_set(&sync_event);
+            else
+                parker_event_reset(&sync_event);
+            break;
+        case 9: { /* once */
+            struct once_arg a;
+            int res;
+            a.k = (unsigned)((r >> 8) % N_ONCES);
+            a.r = r >> 20;
+            enter(s, OP_ONCE, &sync_onces[a.k], 0);
+            res = parker_once(&sync_onces[a.k], stress_once_init, &a);
+            leave(s);
+            atomic_fetch_add(&sync_once_calls, 1);
+            if (res == 0 && atomic_load(&once_successes[a.k]) != 1)
+                fail("once %u: returned 0 after %" PRIu64 " successful inits", a.k,
+                     atomic_load(&once_successes[a.k]));
+            else if (res != 0 && res != 3)
+                fail("once %u: returned %d", a.k, res);
+            break;
+        }
+        }
+    }
+    atomic_fetch_sub(&sync_alive, 1);
+    return NULL;
+}
+
+/* Keeps untimed waits from piling up: every sync thread may be inside an
+ * untimed condition or event wait at once, so one thread that never waits
+ * hands out a ticket and sets the event every few hundred microseconds,
+ * until the sync threads are gone. */
+static void *sync_ticker_main(void *arg)
+{
+    struct slot *s = (struct slot *)arg;
+    uint64_t rng = opt.seed ^ 6u, n;
+    while (atomic_load(&sync_alive) > 0) {
+        uint64_t r = rng_next(&rng);
+        int held = r % 2u == 0;
+        parker_mutex_lock(&sync_mutex);
+        sync_enter_cs(s);
+        sync_tickets++;
+        if (!held) {
+            sync_leave_cs();
+            parker_mutex_unlock(&sync_mutex);
+        }
+        enter(s, OP_COND_NOTIFY, &sync_cond, 0);
+        n = (uint64_t)parker_cond_signal(&sync_cond);
+        leave(s);
+        atomic_fetch_add(&sync_chosen, n);
+        if (held) {
+            sync_leave_cs();
+            parker_mutex_unlock(&sync_mutex);
+        }
+        if ((r >> 8) % 4u == 0)
+            parker_event_set(&sync_event);
+        pause_ns((r >> 16) % (400u * NS_PER_US));
+    }
+    return NULL;
+}
+
+/* After stop: release every untimed wait of the sync threads. */
+static void sync_release_all(void)
+{
+    parker_mutex_lock(&sync_mutex);
+    sync_stopping = 1;
+    atomic_fetch_add(&sync_chosen, (uint64_t)parker_cond_broadcast(&sync_cond));
+    parker_mutex_unlock(&sync_mutex);
+    parker_event_set(&sync_event);
+}
+
+static void sync_check_end(void)
+{
+    uint64_t chosen = atomic_load(&sync_chosen), oks = atomic_load(&sync_cond_oks);
+    unsigned k, done = 0;
+    printf("stress: sync: %" PRIu64 " locks (%" PRIu64 " timed/try gave up), cond %" PRIu64
+           " chosen by signal/broadcast, %" PRIu64 " PARKER_OK, %" PRIu64
+           " PARKER_TIMEDOUT; event %" PRIu64 " PARKER_OK; %" PRIu64 " once calls\n",
+           atomic_load(&sync_locks), atomic_load(&sync_lock_timeouts), chosen, oks,
+           atomic_load(&sync_cond_timeouts), atomic_load(&sync_event_oks),
+           atomic_load(&sync_once_calls));
+    if (chosen != oks)
+        fail("sync: signal/broadcast chose %" PRIu64 " waiters but %" PRIu64
+             " waits returned PARKER_OK",
+             chosen, oks);
+    if ((uint64_t)sync_counter > atomic_load(&sync_locks))
+        fail("sync: counter %ld above the %" PRIu64 " critical sections", sync_counter,
+             atomic_load(&sync_locks));
+    if (parker_mutex_is_locked(&sync_mutex))
+        fail("sync: the mutex is still locked at the end");
+    for (k = 0; k < N_ONCES; k++) {
+        if (parker_once_is_done(&sync_onces[k])) {
+            done++;
+            if (atomic_load(&once_successes[k]) != 1)
+                fail("once %u: done with %" PRIu64 " successful inits", k,
+                     atomic_load(&once_successes[k]));
+        } else if (atomic_load(&once_successes[k]) != 0) {
+            fail("once %u: not done after a successful init", k);
+        }
+    }
+    if (opt.sync_threads > 0 && (atomic_load(&sync_locks) == 0 || done == 0))
+        fail("sync: no traffic at all");
+}
+#endif /* PARKER_STRESS_SYNC */
+
 /* ------------------------------------------------------------ watchdog */
 
 static void report_and_die(const char *why, int culprit)
@@ -494,19 +796,21 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--unparkers") == 0) opt.unparkers = parse_uint(a, v);
         else if (strcmp(a, "--lot-waiters") == 0) opt.lot_waiters = parse_uint(a, v);
         else if (strcmp(a, "--lot-wakers") == 0) opt.lot_wakers = parse_uint(a, v);
+        else if (strcmp(a, "--sync-threads") == 0) opt.sync_threads = parse_uint(a, v);
         else if (strcmp(a, "--hang-seconds") == 0) opt.hang_seconds = parse_uint(a, v);
         else if (strcmp(a, "--seed") == 0) opt.seed = parse_uint(a, v);
         else if (strcmp(a, "--selftest-hang") == 0) { selftest_hang = 1; continue; }
         else {
             fprintf(stderr, "usage: stress [--seconds N] [--owners N] [--unparkers N] "
-                            "[--lot-waiters N] [--lot-wakers N] [--hang-seconds N] [--seed N] "
-                            "[--selftest-hang]\n");
+                            "[--lot-waiters N] [--lot-wakers N] [--sync-threads N] "
+                            "[--hang-seconds N] [--seed N] [--selftest-hang]\n");
             return 64;
         }
         i++;
     }
     if (opt.owners == 0 || opt.unparkers == 0 || opt.hang_seconds == 0 ||
-        opt.owners + opt.unparkers + opt.lot_waiters + opt.lot_wakers + 1 > MAX_THREADS) {
+        opt.owners + opt.unparkers + opt.lot_waiters + opt.lot_wakers + opt.sync_threads + 2 >
+            MAX_THREADS) {
         fprintf(stderr, "stress: need owners, unparkers, hang-seconds > 0 and < %d threads\n",
                 MAX_THREADS);
         return 64;
@@ -519,13 +823,16 @@ int main(int argc, char **argv)
 #else
     opt.lot_waiters = opt.lot_wakers = 0;
 #endif
+#if !defined(PARKER_STRESS_SYNC)
+    opt.sync_threads = 0;
+#endif
     if (opt.seed == 0)
         opt.seed = parker_now_ns() | 1u;
 
-    printf("stress: backend %s, %u s, %u owners, %u unparkers, %u lot waiters, %u lot wakers"
-           "%s, hang limit %u s, seed %" PRIu64 "\n",
+    printf("stress: backend %s, %u s, %u owners, %u unparkers, %u lot waiters, %u lot wakers, "
+           "%u sync threads%s, hang limit %u s, seed %" PRIu64 "\n",
            parker_backend(), opt.seconds, opt.owners, opt.unparkers, opt.lot_waiters,
-           opt.lot_wakers,
+           opt.lot_wakers, opt.sync_threads,
 #if defined(PARKER_STRESS_LOT)
            "",
 #else
@@ -571,9 +878,25 @@ int main(int argc, char **argv)
                            new_slot("lot-waker", (int)k)) != 0)
             return 1;
 #endif
+#if defined(PARKER_STRESS_SYNC)
+    atomic_store(&sync_alive, (int)opt.sync_threads);
+    for (k = 0; k < opt.sync_threads; k++)
+        if (pthread_create(&threads[n_threads++], NULL, sync_main, new_slot("sync", (int)k)) != 0)
+            return 1;
+    if (opt.sync_threads > 0 &&
+        pthread_create(&threads[n_threads++], NULL, sync_ticker_main, new_slot("sync-ticker", 0)) != 0)
+        return 1;
+#endif
 
     pause_ns((uint64_t)opt.seconds * NS_PER_S);
     atomic_store(&stop, 1);
+#if defined(PARKER_STRESS_SYNC)
+    /* Untimed condition and event waits end only when released. */
+    while (atomic_load(&sync_alive) > 0) {
+        sync_release_all();
+        pause_ns(NS_PER_S / 1000u);
+    }
+#endif
     for (i = 0; i < n_threads; i++) {
         enter(main_slot, OP_JOIN, NULL, (uint64_t)i);
         pthread_join(threads[i], NULL);
@@ -612,6 +935,9 @@ int main(int argc, char **argv)
             fail("lot: no wake-up at all");
         free(waiters);
     }
+#endif
+#if defined(PARKER_STRESS_SYNC)
+    sync_check_end();
 #endif
     free(owners);
     if (atomic_load(&failures) != 0) {

@@ -38,6 +38,7 @@ quiet() {
 
 LOT_DEF=""
 [ -f include/parker_lot.h ] && LOT_DEF="-DCONSUMER_HAVE_LOT"
+[ -f include/parker_sync.h ] && LOT_DEF="$LOT_DEF -DCONSUMER_HAVE_SYNC"
 
 # ---------------------------------------------------------------- static
 step "static library: configure, build, install"

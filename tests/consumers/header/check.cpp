@@ -5,8 +5,13 @@
 #ifdef CONSUMER_HAVE_LOT
 #include <parker_lot.h>
 #endif
+#ifdef CONSUMER_HAVE_SYNC
+#include <parker_sync.h>
+#endif
 
+#include <cstddef>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -27,6 +32,71 @@ private:
     bool ok_;
 };
 
+#ifdef CONSUMER_HAVE_SYNC
+// What a C++ user writes around parker_sync.h: a BasicLockable mutex (so
+// std::lock_guard / std::unique_lock work) and a condition variable over it.
+class Mutex {
+public:
+    void lock() { parker_mutex_lock(&m_); }
+    bool try_lock() { return parker_mutex_trylock(&m_) == PARKER_OK; }
+    void unlock() { parker_mutex_unlock(&m_); }
+    parker_mutex_t *native() { return &m_; }
+
+private:
+    parker_mutex_t m_ = PARKER_MUTEX_INIT;
+};
+
+class CondVar {
+public:
+    void wait(std::unique_lock<Mutex> &lk) { parker_cond_wait(&c_, lk.mutex()->native()); }
+    void notify_one() { parker_cond_signal(&c_); }
+    std::size_t notify_all() { return parker_cond_broadcast(&c_); }
+
+private:
+    parker_cond_t c_ = PARKER_COND_INIT;
+};
+
+int sync_check()
+{
+    static_assert(sizeof(parker_mutex_t) == 1, "mutex is documented as one byte");
+    static_assert(sizeof(parker_once_t) == 1 && sizeof(parker_event_t) == 1, "one byte");
+    static_assert(sizeof(parker_cond_t) <= sizeof(void *), "cond is at most a pointer");
+    Mutex mu;
+    CondVar cv;
+    bool ready = false;
+    long counter = 0;
+    std::thread t([&] {
+        for (int i = 0; i < 1000; i++) {
+            std::lock_guard<Mutex> g(mu);
+            counter++;
+        }
+        std::lock_guard<Mutex> g(mu);
+        ready = true;
+        cv.notify_one();
+    });
+    {
+        std::unique_lock<Mutex> lk(mu);
+        while (!ready)
+            cv.wait(lk);
+    }
+    t.join();
+    static parker_once_t once = PARKER_ONCE_INIT;
+    static parker_event_t ev = PARKER_EVENT_INIT;
+    int calls = 0;
+    auto init = [](void *arg) -> int {
+        ++*static_cast<int *>(arg);
+        return 0;
+    };
+    if (parker_once(&once, init, &calls) != 0 || parker_once(&once, init, &calls) != 0 ||
+        calls != 1)
+        return 1;
+    parker_event_set(&ev);
+    if (parker_event_wait(&ev, 0) != PARKER_OK)
+        return 1;
+    return counter == 1000 ? 0 : 1;
+}
+#endif
+
 }  // namespace
 
 int main()
@@ -46,6 +116,10 @@ int main()
         return 2;
     if (parker_version() != PARKER_VERSION_NUMBER)
         return 3;
+#ifdef CONSUMER_HAVE_SYNC
+    if (sync_check() != 0)
+        return 4;
+#endif
     std::printf("header check (C++ %ld) OK\n", static_cast<long>(__cplusplus));
     return 0;
 }

@@ -1,0 +1,598 @@
+/*
+ * parker_sync.h - small locks built on the parking lot: a one-byte mutex, a
+ * one-pointer condition variable, a one-byte once flag and a one-byte event.
+ *
+ * What Rust's parking_lot (Mutex, Condvar, Once), WebKit WTF (Lock,
+ * Condition) and CPython (PyMutex, the once flag, PyEvent) ship on their
+ * lots, for C.  The objects keep only a few bits; every queue of waiting
+ * threads lives in the parking lot (parker_lot.h), keyed by the object's
+ * address.  They are built on the public lot API only, so they behave the
+ * same on every backend (futex, pthread, WaitOnAddress, NT keyed events).
+ *
+ * Common rules (every object in this header):
+ *   - All-zero is the initial state: static storage, memset or the
+ *     PARKER_*_INIT initialisers.  There is no init and no destroy call; an
+ *     object needs nothing released and may be freed or reused as soon as no
+ *     thread uses it.  Nothing here allocates memory.
+ *   - Objects may be embedded anywhere (structures, arrays, shared headers),
+ *     need no alignment beyond their type's and must not be copied or moved
+ *     while any thread uses them (the address is the key of their queue).
+ *     Not shared between processes.
+ *   - Results are the pinned values of parker.h and parker_lot.h:
+ *     PARKER_OK, PARKER_TIMEDOUT (a deadline passed; never returned before
+ *     parker_now_ns() has reached the deadline) and PARKER_AGAIN (a try
+ *     failed).  Relative timeouts are nanoseconds on parker_now_ns()'s
+ *     clock, deadlines are absolute values of parker_now_ns(); PARKER_FOREVER
+ *     means no limit, and a timeout so large that now + timeout overflows
+ *     never expires either.
+ *   - Misuse that cannot be returned (unlocking a mutex that is not locked,
+ *     one condition variable used with two mutexes at once, NULL objects)
+ *     prints "libparker: <function>: <problem>" to stderr and aborts, in
+ *     every build.  Only cheap checks are made: unlocking a mutex another
+ *     thread holds is undefined, not detected.
+ *   - Blocking calls are not async-signal-safe (they take queue locks of the
+ *     lot).  Callbacks given to these calls (parker_once's init, the lock
+ *     functions of parker_cond_wait_with) run in the calling thread, outside
+ *     every lot lock, and may block; they must not unwind (longjmp, C++
+ *     exceptions) through the library.
+ *   - fork: a child process may use every object that was unlocked (not
+ *     held, no once running) in the parent when it forked; the lot forgets
+ *     the parent's dead waiters by itself (parker_lot_after_fork).  An object
+ *     held by another parent thread at the fork stays held forever in the
+ *     child, as with pthread_mutex_t.
+ *   - Memory ordering: as pthread's.  Unlocking a mutex happens-before the
+ *     next lock of it; a once's successful init happens-before every
+ *     parker_once that returns 0; parker_event_set happens-before every wait
+ *     that returns PARKER_OK.
+ *
+ * Calls made from C++ work as from C (extern "C", no C-only constructs).
+ */
+#ifndef PARKER_SYNC_H
+#define PARKER_SYNC_H
+
+#include "parker.h"
+#include "parker_lot.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ========================================================================
+ * Mutex
+ *
+ * One byte: bit 0 "locked", bit 1 "threads may be parked on it".  Not
+ * recursive; not owner-checked beyond "is it locked at all".
+ *
+ * Policy:
+ *   - Barging with eventual fairness.  An unlock does not hand the lock to a
+ *     waiter; it wakes the longest waiter and lets it compete with threads
+ *     that are running (the fast choice: a running thread that takes the lock
+ *     at once saves a context switch).  But a waiter that has been waiting
+ *     for about 1 ms (PARKER_LOT_FAIR_NS) or more, counted from its first
+ *     park in this lock call, is handed the lock directly at the next unlock
+ *     (the lock stays locked and the woken thread owns it on return), so a
+ *     thread that loops on lock/unlock cannot starve the others.  The rule
+ *     is per waiter (CPython's), not a per-bucket timer (parking_lot,
+ *     WebKit): it bounds every waiter's wait, not just the average.
+ *   - parker_mutex_unlock_fair always hands the lock to the longest waiter
+ *     if there is one.
+ *   - Spinning: a locker spins for a bounded few microseconds before it
+ *     parks, and only while no thread is parked.
+ *   - Timeouts: a timed lock that gives up leaves the mutex as if it had
+ *     never asked: when the last parked waiter leaves by timeout it clears
+ *     the "parked" bit, and a timeout can never swallow an unlock's wake-up
+ *     (the lot reports a waiter that was chosen as woken, not timed out).
+ *   - No spurious returns: every lock call that returns PARKER_OK holds the
+ *     mutex; no call ever returns without the lock and without a result
+ *     saying so.
+ * ======================================================================== */
+typedef struct parker_mutex {
+    uint8_t private_state_;
+} parker_mutex_t;
+
+#define PARKER_MUTEX_INIT {0}
+
+/*
+ * Block until the calling thread holds m.  Any thread; the caller must not
+ * already hold m (that deadlocks: the mutex is not recursive).  Acquire:
+ * everything written before the previous unlock of m is visible after this
+ * returns.  NULL aborts with a message.
+ */
+PARKER_API void parker_mutex_lock(parker_mutex_t *m);
+
+/*
+ * Take m if it is not locked.  Returns PARKER_OK (the caller now holds m) or
+ * PARKER_AGAIN (m was locked; nothing changed).  Never blocks, never parks.
+ * A trylock may succeed while threads are parked on m (they were woken and
+ * lost the race, or are about to be).  NULL aborts with a message.
+ */
+PARKER_API int parker_mutex_trylock(parker_mutex_t *m);
+
+/*
+ * As parker_mutex_lock, giving up after timeout_ns nanoseconds.  Returns
+ * PARKER_OK (the caller holds m) or PARKER_TIMEDOUT (the caller does not
+ * hold m; at least timeout_ns elapsed since the call began).  timeout_ns 0
+ * tries once without blocking (PARKER_TIMEDOUT, not PARKER_AGAIN, if m was
+ * locked).  PARKER_FOREVER never expires.  NULL aborts with a message.
+ */
+PARKER_API int parker_mutex_lock_timeout(parker_mutex_t *m, uint64_t timeout_ns);
+
+/*
+ * As parker_mutex_lock_timeout with an absolute deadline on
+ * parker_now_ns()'s clock.  A deadline at or before now tries once without
+ * blocking.  PARKER_FOREVER never expires.
+ */
+PARKER_API int parker_mutex_lock_until(parker_mutex_t *m, uint64_t deadline_ns);
+
+/*
+ * Release m, which the calling thread holds.  If threads are parked on m,
+ * wake the longest waiter; if that waiter has waited PARKER_LOT_FAIR_NS or
+ * longer, hand m to it (it returns from its lock call owning m, and no other
+ * thread can take m in between).  Release: everything written before this
+ * call is visible to the next thread that locks m.  Never blocks for long
+ * (it may take a lot queue lock briefly).  Unlocking a mutex that is not
+ * locked aborts with "libparker: parker_mutex_unlock: mutex is not locked";
+ * unlocking one that another thread holds is undefined.  NULL aborts.
+ */
+PARKER_API void parker_mutex_unlock(parker_mutex_t *m);
+
+/*
+ * As parker_mutex_unlock, but always hand m to the longest waiter if a
+ * thread is parked on m (like pthread's "fair" or parking_lot's
+ * unlock_fair): m stays locked and that waiter owns it when its lock call
+ * returns, so the calling thread cannot take m back before it (a trylock
+ * right after returns PARKER_AGAIN).  With no thread parked, a plain unlock.
+ * Misuse as for parker_mutex_unlock.
+ */
+PARKER_API void parker_mutex_unlock_fair(parker_mutex_t *m);
+
+/*
+ * 1 if m is locked by some thread at the moment of the call, else 0.  A
+ * snapshot only (for assertions and heuristics); no ordering.  Any thread.
+ */
+PARKER_API int parker_mutex_is_locked(const parker_mutex_t *m);
+
+/* ========================================================================
+ * Condition variable
+ *
+ * One pointer-sized word: while threads wait, it records the address of the
+ * mutex they use (or a marker for parker_cond_wait_with); it is 0 again when
+ * the last waiter has left.
+ *
+ * Policy:
+ *   - No spurious returns: a wait returns PARKER_OK only when a
+ *     parker_cond_signal or parker_cond_broadcast chose this waiter (it was
+ *     counted in that call's result).  Each chosen waiter returns PARKER_OK
+ *     exactly once, even if its deadline passes after it was chosen.
+ *     Callers should still re-check their predicate in a loop, as with any
+ *     condition variable: another thread may have consumed the state change
+ *     before the woken thread re-acquired the mutex.
+ *   - Wait morphing: while the mutex is locked, signal and broadcast move the
+ *     chosen waiters from the condition variable's queue to the mutex's
+ *     queue without waking them (parker_lot_requeue_ex), so a broadcast does
+ *     not stampede a held mutex; each moved waiter wakes when the mutex is
+ *     unlocked to it, one at a time.  A waiter handed the mutex by an unlock
+ *     owns it on waking.
+ *   - One mutex at a time: all threads waiting on a condition variable at the
+ *     same moment must use the same mutex (aborts with a message otherwise,
+ *     as parking_lot panics).  Once no thread waits, it may be used with
+ *     another one.  parker_cond_wait_with and parker_cond_wait may not be
+ *     mixed on one condition variable at the same moment (aborts).
+ *   - Timeouts: a timed wait re-acquires the mutex before returning, also
+ *     when it returns PARKER_TIMEDOUT, so the caller always holds the mutex
+ *     after a wait; the time spent re-acquiring it may extend past the
+ *     deadline.  A waiter that times out leaves nothing behind (the last one
+ *     clears the recorded mutex; one that times out after being moved to the
+ *     mutex's queue was chosen by a signal and returns PARKER_OK).
+ * ======================================================================== */
+typedef struct parker_cond {
+    uintptr_t private_lock_; /* a pointer's size; 0 when nobody waits */
+} parker_cond_t;
+
+#define PARKER_COND_INIT {0}
+
+/*
+ * Atomically release m (which the caller holds) and wait until a signal or
+ * broadcast chooses this thread; re-acquire m before returning.  "Atomically":
+ * a signal or broadcast made by a thread that locked m after this call
+ * released it will find this waiter.  NULL arguments, or m not locked,
+ * abort with a message; waiting with a different mutex than threads already
+ * waiting on c aborts with "libparker: parker_cond_wait: condition variable
+ * used with two different mutexes at once".
+ */
+PARKER_API void parker_cond_wait(parker_cond_t *c, parker_mutex_t *m);
+
+/*
+ * As parker_cond_wait, giving up after timeout_ns nanoseconds.  Returns
+ * PARKER_OK (a signal or broadcast chose this thread) or PARKER_TIMEDOUT (at
+ * least timeout_ns elapsed and none did).  Either way the caller holds m on
+ * return.  timeout_ns 0 releases m, re-acquires it and returns
+ * PARKER_TIMEDOUT (unless a signal chose the thread in between).
+ * PARKER_FOREVER never expires.
+ */
+PARKER_API int parker_cond_wait_timeout(parker_cond_t *c, parker_mutex_t *m,
+                                        uint64_t timeout_ns);
+
+/*
+ * As parker_cond_wait_timeout with an absolute deadline on parker_now_ns()'s
+ * clock; PARKER_FOREVER never expires.
+ */
+PARKER_API int parker_cond_wait_until(parker_cond_t *c, parker_mutex_t *m,
+                                      uint64_t deadline_ns);
+
+/*
+ * Choose the longest waiter on c, if any.  If its mutex is locked, move the
+ * waiter to the mutex's queue (it wakes when the mutex is unlocked to it);
+ * otherwise wake it.  Returns 1 if a waiter was woken or moved, 0 if no
+ * thread was waiting.  Any thread; the mutex need not be held (holding it is
+ * what makes "no waiter missed" reasoning easy, as with pthread).  A signal
+ * with no waiter is not remembered.  NULL aborts with a message.
+ */
+PARKER_API int parker_cond_signal(parker_cond_t *c);
+
+/*
+ * Choose every thread waiting on c.  If their mutex is locked, move them all
+ * to the mutex's queue, keeping their order; otherwise wake the longest
+ * waiter and move the rest (with parker_cond_wait_with waiters: wake all).
+ * Returns how many waiters were woken or moved.  Threads that start waiting
+ * after the call are not chosen.  Any thread.  NULL aborts with a message.
+ */
+PARKER_API size_t parker_cond_broadcast(parker_cond_t *c);
+
+/*
+ * Wait on c with any lock (a pthread_mutex_t, a spinlock, a reader-writer
+ * lock held for writing, ...): the lock is passed as two functions and their
+ * argument.  The caller holds the lock.  unlock(lock_arg) is called once,
+ * after this thread is queued on c (so a signal made after the unlock
+ * cannot be missed); lock(lock_arg) is called once before returning, after
+ * the wait ended for any reason.  Both run in the calling thread outside
+ * every lot lock.
+ *
+ * Waiters of wait_with are never moved to a lock's queue (the library cannot
+ * park on a foreign lock): signal wakes one, broadcast wakes all, and each
+ * then calls lock() itself.
+ *
+ * deadline_ns is absolute on parker_now_ns()'s clock (PARKER_FOREVER: no
+ * limit).  Returns PARKER_OK (a signal or broadcast chose this thread) or
+ * PARKER_TIMEDOUT (the deadline passed; never early).  NULL c, unlock or lock
+ * aborts with a message.  Waiting on c with wait_with while other threads wait
+ * on c with parker_cond_wait (or the reverse) aborts with a message; the
+ * threads that wait with wait_with at one moment must use the same lock
+ * (not checked).
+ */
+PARKER_API int parker_cond_wait_with(parker_cond_t *c, void (*unlock)(void *),
+                                     void (*lock)(void *), void *lock_arg,
+                                     uint64_t deadline_ns);
+
+/* ========================================================================
+ * Once
+ *
+ * One byte: not done / running / running with parked threads / done.
+ *
+ * Policy (CPython's once-flag rule):
+ *   - Exactly one successful init: the first caller runs init(arg); if it
+ *     returns 0 the once is done forever and every call, concurrent or later,
+ *     returns 0 without running init.
+ *   - Failures are retried: if init returns non-zero the once is not done;
+ *     that value is returned to the caller that ran init, and the next
+ *     caller (one of the waiting ones, or a later one) runs init again.
+ *   - Concurrent callers park while init runs (they never spin) and are all
+ *     woken when it ends.
+ *   - No spurious returns: parker_once returns 0 only when the once is done.
+ * ======================================================================== */
+typedef struct parker_once {
+    uint8_t private_state_;
+} parker_once_t;
+
+#define PARKER_ONCE_INIT {0}
+
+/*
+ * Run init(arg) unless a call on o already succeeded.  Returns 0 when o is
+ * done (by this call's init or an earlier one; init's writes are then
+ * visible to the caller), or the non-zero value init returned in this call
+ * (o stays not done; a later call tries again).  The done path is one
+ * acquire load.  Any thread.  init runs outside every lot lock and may
+ * block; calling parker_once on the same o from inside init deadlocks
+ * (undefined); init must return (not longjmp or throw).  NULL o or init
+ * aborts with a message.
+ */
+PARKER_API int parker_once(parker_once_t *o, int (*init)(void *), void *arg);
+
+/* 1 if o is done (a parker_once on it returned 0), else 0; acquire: init's
+ * writes are visible when it returns 1.  Never blocks.  Any thread. */
+PARKER_API int parker_once_is_done(const parker_once_t *o);
+
+/* ========================================================================
+ * Event (manual reset)
+ *
+ * One byte: unset / unset with parked threads / set.
+ *
+ * Policy:
+ *   - set wakes every thread waiting at that moment and leaves the event set
+ *     until reset; waits that start while it is set return at once.
+ *   - set happens-before every wait that returns PARKER_OK.
+ *   - reset racing wait: a wait that was parked when set ran was woken by
+ *     that set and returns PARKER_OK even if reset runs before it gets to
+ *     run (it does not go back to sleep); a wait that starts after reset
+ *     waits for the next set.  A set followed by a reset can therefore never
+ *     be missed by a thread that was already waiting.
+ *   - No spurious returns: PARKER_OK only after a set; PARKER_TIMEDOUT never
+ *     early.  A waiter that times out leaves nothing behind (the last one
+ *     clears the "parked" bit).
+ * ======================================================================== */
+typedef struct parker_event {
+    uint8_t private_state_;
+} parker_event_t;
+
+#define PARKER_EVENT_INIT {0}
+
+/* Set e and wake every thread waiting on it.  Idempotent.  Release: writes
+ * made before this call are visible to every wait that returns PARKER_OK
+ * because of it.  Any thread.  NULL aborts with a message. */
+PARKER_API void parker_event_set(parker_event_t *e);
+
+/* Unset e (nothing happens if it is not set).  Threads that are waiting stay
+ * waiting; see "reset racing wait" above.  Any thread.  NULL aborts. */
+PARKER_API void parker_event_reset(parker_event_t *e);
+
+/* 1 if e is set, else 0.  Acquire: when it returns 1, the writes made before
+ * the set are visible.  Never blocks.  Any thread. */
+PARKER_API int parker_event_is_set(const parker_event_t *e);
+
+/*
+ * Wait until e is set or timeout_ns nanoseconds have passed.  Returns
+ * PARKER_OK (e was set: now, or by a set that woke this thread) or
+ * PARKER_TIMEDOUT (at least timeout_ns elapsed and e was not set).
+ * timeout_ns 0 only checks; PARKER_FOREVER never expires.  Any thread; any
+ * number of waiters.  NULL aborts with a message.
+ */
+PARKER_API int parker_event_wait(parker_event_t *e, uint64_t timeout_ns);
+
+/* As parker_event_wait with an absolute deadline on parker_now_ns()'s clock;
+ * a deadline at or before now only checks. */
+PARKER_API int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns);
+
+/* ========================================================================
+ * Reader-writer lock, semaphore, wait group, barrier
+ *
+ * The common rules above hold, with one exception: a barrier needs
+ * parker_barrier_init (an all-zero barrier has no thread count).  NULL
+ * objects abort with a message, like every misuse below.
+ * ======================================================================== */
+
+/* ------------------------------------------------------------------------
+ * parker_rwlock_t: a reader-writer lock in one word.
+ *
+ * Policy:
+ *   - Many readers or one writer.  Acquiring either side is an acquire
+ *     operation, releasing it a release operation, as for pthread_rwlock_t:
+ *     everything a writer wrote before parker_rwlock_wrunlock is visible to
+ *     every later reader and writer, and everything readers did before
+ *     their rdunlock is visible to the next writer.
+ *   - No starvation either way.  A writer that waits stops new readers
+ *     (parker_rwlock_rdlock blocks while a writer waits), so a stream of
+ *     overlapping readers cannot keep a writer out.  When a writer unlocks,
+ *     the threads that have waited longest are woken in order: the queued
+ *     readers up to and including the first queued writer.  Newcomers may
+ *     still barge for throughput, but a waiter that has waited 1 ms or more
+ *     (PARKER_LOT_FAIR_NS) gets the lock handed to it directly at the next
+ *     wrunlock, so a stream of writers cannot keep readers out either.
+ *   - Recursion: because a waiting writer stops new readers, a thread that
+ *     already holds a read lock and calls parker_rwlock_rdlock again while a
+ *     writer waits DEADLOCKS (the writer waits for the first read lock, the
+ *     second read waits for the writer).  This is pthread's
+ *     writer-preferring mode and parking_lot's `read`.  A thread that needs
+ *     to read-lock recursively uses parker_rwlock_rdlock_recursive, which
+ *     does not wait for a queued writer while other read locks are held
+ *     (parking_lot's `read_recursive`).  Taking the write lock twice, or the
+ *     write lock while holding a read lock, deadlocks.
+ *   - Timed locks never return PARKER_TIMEDOUT before their deadline, and a
+ *     timeout leaves nothing behind: a writer that gives up clears its
+ *     "writer waiting" state and wakes the readers it was holding back; the
+ *     last waiter to time out clears the "parked" bits.
+ *   - No spurious wake-ups are visible: the lock calls return only holding
+ *     the lock, or with PARKER_TIMEDOUT / PARKER_AGAIN where documented.
+ *
+ * All-zero (PARKER_RWLOCK_INIT) is an unlocked lock; no destroy, no
+ * allocation; it may be copied only while unlocked and unused.  Waiting
+ * threads are queued in the parking lot, keyed by the lock's address and the
+ * address one byte past it.  sizeof(parker_rwlock_t) == sizeof(uintptr_t).
+ * Misuse that cannot be returned aborts with "libparker: <function>: ...":
+ * unlocking a lock that is not held that way, more than 2^29 - 1 (32-bit) or
+ * 2^61 - 1 (64-bit) simultaneous read locks, NULL.  Any thread may unlock a lock that
+ * some other thread locked (no owner is recorded).
+ * ---------------------------------------------------------------------- */
+typedef struct parker_rwlock {
+    uintptr_t v; /* private: reader count, WRITER and parked bits */
+} parker_rwlock_t;
+
+#define PARKER_RWLOCK_INIT {0}
+
+/* Take a read lock, waiting as long as needed.  Waits while a writer holds
+ * the lock or waits for it (see "Recursion" above). */
+PARKER_API void parker_rwlock_rdlock(parker_rwlock_t *l);
+
+/* As parker_rwlock_rdlock, but does not wait for a queued writer while at
+ * least one read lock is held: safe for a thread that already holds a read
+ * lock.  Waits only while a writer holds the lock, or waits for it with no
+ * reader left.  Used in a loop by many threads it can delay writers
+ * indefinitely, so use parker_rwlock_rdlock unless recursion is needed. */
+PARKER_API void parker_rwlock_rdlock_recursive(parker_rwlock_t *l);
+
+/* Take a read lock only if that needs no waiting.  Returns PARKER_OK (read
+ * lock taken) or PARKER_AGAIN (a writer holds the lock or waits for it). */
+PARKER_API int parker_rwlock_tryrdlock(parker_rwlock_t *l);
+
+/* Take a read lock, waiting until the absolute deadline_ns on
+ * parker_now_ns()'s clock (PARKER_FOREVER: no limit).  Returns PARKER_OK
+ * (read lock taken) or PARKER_TIMEDOUT (not taken; only once the clock has
+ * reached the deadline; a deadline already past still takes a free lock). */
+PARKER_API int parker_rwlock_rdlock_until(parker_rwlock_t *l, uint64_t deadline_ns);
+
+/* As parker_rwlock_rdlock_until with a timeout relative to now. */
+PARKER_API int parker_rwlock_rdlock_timeout(parker_rwlock_t *l, uint64_t timeout_ns);
+
+/* Take the write lock, waiting as long as needed. */
+PARKER_API void parker_rwlock_wrlock(parker_rwlock_t *l);
+
+/* Take the write lock only if the lock is free (no reader, no writer).
+ * Returns PARKER_OK or PARKER_AGAIN. */
+PARKER_API int parker_rwlock_trywrlock(parker_rwlock_t *l);
+
+/* Take the write lock, waiting until deadline_ns (as rdlock_until).  On
+ * PARKER_TIMEDOUT the lock is as if this call had never been made: readers
+ * it held back are let in. */
+PARKER_API int parker_rwlock_wrlock_until(parker_rwlock_t *l, uint64_t deadline_ns);
+
+/* As parker_rwlock_wrlock_until with a timeout relative to now. */
+PARKER_API int parker_rwlock_wrlock_timeout(parker_rwlock_t *l, uint64_t timeout_ns);
+
+/* Release one read lock.  Aborts if no read lock is held. */
+PARKER_API void parker_rwlock_rdunlock(parker_rwlock_t *l);
+
+/* Release the write lock.  Aborts if the lock is not write-locked. */
+PARKER_API void parker_rwlock_wrunlock(parker_rwlock_t *l);
+
+/* Turn the write lock the caller holds into a read lock, atomically: no
+ * writer can get in between.  Queued readers (up to the first queued
+ * writer) are given read locks at once.  Release with rdunlock.  Aborts if
+ * the lock is not write-locked. */
+PARKER_API void parker_rwlock_downgrade(parker_rwlock_t *l);
+
+/* ------------------------------------------------------------------------
+ * parker_sem_t: a counting semaphore (POSIX sem_t, C++20
+ * counting_semaphore) in 4 bytes.
+ *
+ * Policy:
+ *   - Never loses a post, never hands one unit to two waits.  The count is
+ *     at most PARKER_SEM_VALUE_MAX (2^31 - 1); a post beyond it aborts.
+ *   - FIFO-fair for waiters: a post made while threads are queued hands its
+ *     units directly to the oldest queued waiters (one each); only units left
+ *     over raise the count.  So parker_sem_trywait, and a wait that finds a
+ *     unit, take a unit at once only when no thread is queued: nobody barges
+ *     past a queued waiter, and a queued waiter cannot time out while posts
+ *     go to threads that came after it.  A waiter that was handed a unit
+ *     returns PARKER_OK even if its deadline passes at the same moment.
+ *   - Memory: a post happens-before the wait that takes its unit.
+ *   - Timed waits return PARKER_TIMEDOUT only once the clock has reached the
+ *     deadline, and take no unit then.  No spurious returns.
+ *
+ * All-zero (PARKER_SEM_INIT) is a semaphore with count 0; set another
+ * initial count with parker_sem_post before sharing it.  No destroy, no
+ * allocation.  Queued waiters live in the parking lot, keyed by its address.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_sem {
+    uint32_t v; /* private: count << 1 | parked bit */
+} parker_sem_t;
+
+#define PARKER_SEM_INIT {0}
+#define PARKER_SEM_VALUE_MAX 0x7fffffffu
+
+/* Add n units (n == 0 does nothing): the oldest queued waiters get one each,
+ * the rest raise the count.  Aborts if the count would exceed
+ * PARKER_SEM_VALUE_MAX.  Any thread; not async-signal-safe when threads
+ * wait (it takes a queue lock). */
+PARKER_API void parker_sem_post(parker_sem_t *s, uint32_t n);
+
+/* Take one unit, waiting as long as needed. */
+PARKER_API void parker_sem_wait(parker_sem_t *s);
+
+/* Take one unit if the count is positive.  PARKER_OK or PARKER_AGAIN. */
+PARKER_API int parker_sem_trywait(parker_sem_t *s);
+
+/* Take one unit, waiting until the absolute deadline_ns (PARKER_FOREVER: no
+ * limit).  PARKER_OK (a unit taken) or PARKER_TIMEDOUT (none taken; only
+ * once the clock has reached the deadline). */
+PARKER_API int parker_sem_wait_until(parker_sem_t *s, uint64_t deadline_ns);
+
+/* As parker_sem_wait_until with a timeout relative to now. */
+PARKER_API int parker_sem_wait_timeout(parker_sem_t *s, uint64_t timeout_ns);
+
+/* The current count (0 while threads wait).  A snapshot: it may have
+ * changed by the time the caller looks at it. */
+PARKER_API uint32_t parker_sem_value(const parker_sem_t *s);
+
+/* ------------------------------------------------------------------------
+ * parker_waitgroup_t: wait until a count of outstanding tasks reaches zero
+ * (Go's sync.WaitGroup; C++20's latch when used once).
+ *
+ * Policy:
+ *   - parker_waitgroup_wait returns PARKER_OK once the count has been zero
+ *     at some moment after the call began (at once if it is zero), also if a
+ *     later add has raised it again before the waiter ran.  Waiters that
+ *     start after the count went up again wait for the next zero: the group
+ *     is reusable, no matter whether the previous waiters have returned.
+ *   - Memory: everything done before an add/done that brings the count to
+ *     zero is visible after every wait that returns PARKER_OK for it.
+ *   - The count is an int32_t: a count below zero, or above INT32_MAX,
+ *     aborts with a message.  Timed waits never return early.
+ *
+ * All-zero (PARKER_WAITGROUP_INIT) has count 0.  No destroy, no allocation.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_waitgroup {
+    uint32_t v; /* private: count << 1 | waiters bit */
+} parker_waitgroup_t;
+
+#define PARKER_WAITGROUP_INIT {0}
+
+/* Add delta (may be negative) to the count.  Reaching zero wakes every
+ * waiter.  Aborts if the count would go below 0 or above INT32_MAX. */
+PARKER_API void parker_waitgroup_add(parker_waitgroup_t *w, int32_t delta);
+
+/* parker_waitgroup_add(w, -1). */
+PARKER_API void parker_waitgroup_done(parker_waitgroup_t *w);
+
+/* Wait until the count is zero, at most timeout_ns (PARKER_FOREVER: no
+ * limit; 0: just test).  PARKER_OK or PARKER_TIMEDOUT (never early). */
+PARKER_API int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns);
+
+/* As parker_waitgroup_wait with an absolute deadline. */
+PARKER_API int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns);
+
+/* The current count (a snapshot). */
+PARKER_API int32_t parker_waitgroup_count(const parker_waitgroup_t *w);
+
+/* ------------------------------------------------------------------------
+ * parker_barrier_t: a reusable barrier for a fixed number of threads
+ * (pthread_barrier_t, C++20 std::barrier).
+ *
+ * Policy:
+ *   - A phase completes when `count` calls of parker_barrier_wait have
+ *     arrived; then all of them return: exactly one (the last to arrive)
+ *     returns 1, like PTHREAD_BARRIER_SERIAL_THREAD, the others 0.  The
+ *     barrier is then ready for the next phase at once (no need for the
+ *     threads of the previous phase to have returned).
+ *   - More arrivals than `count` (count + 1 threads): arrivals are counted
+ *     in arrival order, so the extra thread belongs to the next phase and
+ *     waits for count - 1 more arrivals.
+ *   - Memory: everything every thread did before its wait of a phase is
+ *     visible to every thread after it returns from that phase.
+ *   - No timeout, no spurious return; waiting threads park (never spin).
+ *
+ * Needs parker_barrier_init: an all-zero barrier (count 0) is "not
+ * initialised", and parker_barrier_wait on it aborts with a message.  No
+ * destroy, no allocation.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_barrier {
+    uint32_t count;   /* private: threads per phase */
+    uint32_t arrived; /* private: arrivals in the current phase */
+} parker_barrier_t;
+
+/* Set the number of threads per phase.  Returns PARKER_OK, or
+ * PARKER_INVALID (nothing changed) if b is NULL or count is 0.  Must not be
+ * called while threads wait on b. */
+PARKER_API int parker_barrier_init(parker_barrier_t *b, uint32_t count);
+
+/* Arrive and wait for the phase to complete.  Returns 1 in exactly one
+ * thread of each phase (the last arrival), 0 in the others.  Aborts if b was
+ * not initialised. */
+PARKER_API int parker_barrier_wait(parker_barrier_t *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARKER_SYNC_H */
