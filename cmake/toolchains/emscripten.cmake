@@ -15,6 +15,7 @@
 #                             the main thread returns to the JS event loop,
 #                             which a program blocked in main() never does:
 #                             N must cover the threads alive at once
+#                             (the sync tests needed more than 24)
 #   -sEXIT_RUNTIME=1          node exits when main returns
 #   -sINITIAL_MEMORY          room for the thread stacks (growing shared
 #                             memory is slow and not needed here)
@@ -40,7 +41,7 @@ if(NOT EXISTS "${_parker_em_toolchain}")
   message(FATAL_ERROR "Emscripten's toolchain file not found at ${_parker_em_toolchain}")
 endif()
 
-set(PARKER_WASM_POOL_SIZE "24" CACHE STRING "Emscripten PTHREAD_POOL_SIZE for executables")
+set(PARKER_WASM_POOL_SIZE "64" CACHE STRING "Emscripten PTHREAD_POOL_SIZE for executables")
 set(PARKER_WASM_MEMORY "268435456" CACHE STRING "Emscripten INITIAL_MEMORY (bytes) for executables")
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES PARKER_WASM_POOL_SIZE PARKER_WASM_MEMORY)
 
