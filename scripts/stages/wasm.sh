@@ -40,7 +40,7 @@ cmake --build "$dir/parker" -j "$JOBS" >"$dir/build.log" 2>&1 ||
 rc=$?
 grep -E "^ *[0-9]+/[0-9]+ Test" "$dir/ctest.log"
 echo "-- skipped cases (each with its reason):"
-grep -E "SKIPPED on wasm:|\[  SKIPPED \] test_" "$dir/ctest.log" | sed 's/^[0-9]*: /   /' | sort | uniq
+grep -E "SKIPPED( on wasm)?:|\[  SKIPPED \] test_" "$dir/ctest.log" | sed 's/^[0-9]*: /   /' | sort | uniq
 cases=$(awk '/\[==========\] [0-9]+ test\(s\) run/ { run += $3 }
              /\[  PASSED  \] [0-9]+ test\(s\)/ { ok += $5 }
              /\[  SKIPPED \] [0-9]+ test\(s\)/ { sk += $5 }
