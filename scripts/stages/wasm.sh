@@ -6,6 +6,8 @@
 # cmocka is built for wasm from Debian's source package, as for the other
 # cross targets.  Build directory: build/wasm.
 #
+# The benchmark runs too, in quick mode, as a smoke test (ctest bench_quick).
+#
 # Tests that need what wasm lacks (fork, signals between threads) print
 # "SKIPPED on wasm: <reason>"; the summary lists them.
 set -u
@@ -29,7 +31,7 @@ build_cmocka "$dir/cmocka" "$toolchain" "-DCMAKE_C_FLAGS=-pthread -D_UINTPTR_T_D
 
 cmake -S . -B "$dir/parker" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DPARKER_BUILD_TESTS=ON -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF \
+    -DPARKER_BUILD_TESTS=ON -DPARKER_BUILD_BENCH=ON -DPARKER_BUILD_EXAMPLES=OFF \
     -DCMOCKA_INCLUDE_DIR="$dir/cmocka/include" \
     -DCMOCKA_LIBRARY="$dir/cmocka/lib/libcmocka-static.a" \
     >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; echo "wasm: configure failed" >&2; exit 1; }
