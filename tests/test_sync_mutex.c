@@ -276,8 +276,11 @@ static void test_mixed_timed_and_untimed_waiters_lose_no_wakeup(void **state)
                 timed_locker_start(&timed[i], &m, (uint64_t)(5 + 5 * i) * NS_PER_MS);
         } else {
             /* The timed ones queue first and leave from the head. */
+            /* Each must still be queued when the next has started: scale
+             * for slow thread start-up (qemu, node). */
             for (i = 0; i < 2; i++) {
-                timed_locker_start(&timed[i], &m, (uint64_t)(30 + 5 * i) * NS_PER_MS);
+                timed_locker_start(&timed[i], &m,
+                                   (uint64_t)(30 + 5 * i) * NS_PER_MS * sync_slowdown());
                 SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == (size_t)i + 1);
             }
             timed_locker_start(&untimed, &m, PARKER_FOREVER);
