@@ -1,10 +1,14 @@
 /*
  * parker_sync.h - small locks built on the parking lot: a one-byte mutex, a
- * one-pointer condition variable, a one-byte once flag and a one-byte event.
+ * one-pointer condition variable, a one-byte once flag and a one-byte event;
+ * a one-word reader-writer lock, a 4-byte semaphore, a 4-byte wait group
+ * and an 8-byte barrier.
  *
- * What Rust's parking_lot (Mutex, Condvar, Once), WebKit WTF (Lock,
+ * What Rust's parking_lot (Mutex, Condvar, Once, RwLock), WebKit WTF (Lock,
  * Condition) and CPython (PyMutex, the once flag, PyEvent) ship on their
- * lots, for C.  The objects keep only a few bits; every queue of waiting
+ * lots, for C; and what C programs otherwise take from pthreads (rwlock,
+ * barrier), POSIX sem_t, C++20 (counting_semaphore, latch, barrier) and Go
+ * (sync.RWMutex, WaitGroup).  The objects keep only a few bits; every queue of waiting
  * threads lives in the parking lot (parker_lot.h), keyed by the object's
  * address.  They are built on the public lot API only, so they behave the
  * same on every backend (futex, pthread, WaitOnAddress, NT keyed events).
@@ -372,9 +376,9 @@ PARKER_API int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns);
  *     everything a writer wrote before parker_rwlock_wrunlock is visible to
  *     every later reader and writer, and everything readers did before
  *     their rdunlock is visible to the next writer.
- *   - No starvation either way.  A writer that waits stops new readers
- *     (parker_rwlock_rdlock blocks while a writer waits), so a stream of
- *     overlapping readers cannot keep a writer out.  When a writer unlocks,
+ *   - No starvation either way.  A writer that waits for the readers to
+ *     leave stops new readers (parker_rwlock_rdlock blocks from then on),
+ *     so a stream of overlapping readers cannot keep a writer out.  When a writer unlocks,
  *     the threads that have waited longest are woken in order: the queued
  *     readers up to and including the first queued writer.  Newcomers may
  *     still barge for throughput, but a waiter that has waited 1 ms or more
@@ -401,9 +405,11 @@ PARKER_API int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns);
  * threads are queued in the parking lot, keyed by the lock's address and the
  * address one byte past it.  sizeof(parker_rwlock_t) == sizeof(uintptr_t).
  * Misuse that cannot be returned aborts with "libparker: <function>: ...":
- * unlocking a lock that is not held that way, more than 2^29 - 1 (32-bit) or
- * 2^61 - 1 (64-bit) simultaneous read locks, NULL.  Any thread may unlock a lock that
- * some other thread locked (no owner is recorded).
+ * unlocking a lock that is not held that way, more than 2^29 - 1 (32-bit)
+ * or 2^61 - 1 (64-bit) simultaneous read locks, NULL.  Any thread may
+ * unlock a lock that some other thread locked (no owner is recorded), but
+ * a thread cannot tell whether it holds a read lock itself: recursion and
+ * self-deadlock are not detected.
  * ---------------------------------------------------------------------- */
 typedef struct parker_rwlock {
     uintptr_t v; /* private: reader count, WRITER and parked bits */

@@ -125,7 +125,8 @@ static uintptr_t wake_callback(void *arg, const parker_lot_unpark_result_t *r)
          * WRITER_PARKED concurrently; it is clear here anyway.)  A plain
          * store is the release of the write lock. */
         if (r->unparked != 0 && r->be_fair) {
-            parker__store_release_uptr(&l->v, c->readers * ONE_READER | (c->writer ? WRITER : 0) | more);
+            parker__store_release_uptr(&l->v,
+                                       c->readers * ONE_READER | (c->writer ? WRITER : 0) | more);
             return TOKEN_HANDOFF;
         }
         parker__store_release_uptr(&l->v, more);
