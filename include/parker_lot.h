@@ -170,9 +170,9 @@ PARKER_API size_t parker_lot_unpark_all(const void *address);
  *
  * On POSIX systems the lot registers this function with pthread_atfork (as a
  * child handler) when the library is loaded, so a program does not need to
- * call it.  Call it yourself only in a child created
- * by a fork that bypassed pthread_atfork handlers (a raw clone/fork system
- * call), before any other lot call, while the child has one thread.
+ * call it.  Call it yourself only in a child created by a fork that
+ * bypassed pthread_atfork handlers (a raw clone/fork system call), before
+ * any other lot call, while the child has one thread.
  * Calling it while other threads of the process use the lot is undefined
  * (their waits would never end).
  */

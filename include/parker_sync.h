@@ -43,7 +43,10 @@
  *     held, no once running) in the parent when it forked; the lot forgets
  *     the parent's dead waiters by itself (parker_lot_after_fork).  An object
  *     held by another parent thread at the fork stays held forever in the
- *     child, as with pthread_mutex_t.
+ *     child, as with pthread_mutex_t.  A condition variable that parent
+ *     threads were waiting on still records their mutex: in the child, use
+ *     it with that mutex until one signal or broadcast (or a timed-out wait)
+ *     has cleared it.
  *   - Memory ordering: as pthread's.  Unlocking a mutex happens-before the
  *     next lock of it; a once's successful init happens-before every
  *     parker_once that returns 0; parker_event_set happens-before every wait
@@ -320,9 +323,12 @@ PARKER_API int parker_once_is_done(const parker_once_t *o);
  *   - set happens-before every wait that returns PARKER_OK.
  *   - reset racing wait: a wait that was parked when set ran was woken by
  *     that set and returns PARKER_OK even if reset runs before it gets to
- *     run (it does not go back to sleep); a wait that starts after reset
- *     waits for the next set.  A set followed by a reset can therefore never
- *     be missed by a thread that was already waiting.
+ *     run (it does not go back to sleep), so a set followed at once by a
+ *     reset is never missed by a thread that was already waiting.  A wait
+ *     that starts after reset returned waits for the next set, with one
+ *     exception: while the earlier set is still waking its waiters, a wait
+ *     that has just started may be woken by it too (it returns PARKER_OK,
+ *     and that set happened-before it).
  *   - No spurious returns: PARKER_OK only after a set; PARKER_TIMEDOUT never
  *     early.  A waiter that times out leaves nothing behind (the last one
  *     clears the "parked" bit).

@@ -120,6 +120,35 @@ static inline void parker__fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_
 #  define PARKER__MSVC_BARRIER() _ReadWriteBarrier()
 #endif
 
+#if !defined(_MSC_VER)
+/* The test build of this branch under mingw: its intrin.h lacks (or only
+ * declares) these MSVC intrinsics; the __sync builtins are full barriers
+ * like them.  Every other operation below uses mingw's intrinsics. */
+#define PARKER__MINGW_SHIM(name, T, expr)                                          \
+    static __inline T parker__mingw_##name(T volatile *a, T v) { return expr; }
+PARKER__MINGW_SHIM(xchg8, char, __sync_lock_test_and_set(a, v))
+PARKER__MINGW_SHIM(xchg16, short, __sync_lock_test_and_set(a, v))
+PARKER__MINGW_SHIM(add8, char, __sync_fetch_and_add(a, v))
+PARKER__MINGW_SHIM(add16, short, __sync_fetch_and_add(a, v))
+PARKER__MINGW_SHIM(and8, char, __sync_fetch_and_and(a, v))
+PARKER__MINGW_SHIM(and16, short, __sync_fetch_and_and(a, v))
+PARKER__MINGW_SHIM(or8, char, __sync_fetch_and_or(a, v))
+PARKER__MINGW_SHIM(or16, short, __sync_fetch_and_or(a, v))
+static __inline char parker__mingw_cas8(char volatile *a, char v, char e)
+{
+    return __sync_val_compare_and_swap(a, e, v);
+}
+#define _InterlockedExchange8(a, v) (__sync_synchronize(), parker__mingw_xchg8((a), (v)))
+#define _InterlockedExchange16(a, v) (__sync_synchronize(), parker__mingw_xchg16((a), (v)))
+#define _InterlockedExchangeAdd8 parker__mingw_add8
+#define _InterlockedExchangeAdd16 parker__mingw_add16
+#define _InterlockedCompareExchange8 parker__mingw_cas8
+#define _InterlockedAnd8 parker__mingw_and8
+#define _InterlockedAnd16 parker__mingw_and16
+#define _InterlockedOr8 parker__mingw_or8
+#define _InterlockedOr16 parker__mingw_or16
+#endif
+
 static __inline void parker__fence_acquire(void) { PARKER__MSVC_BARRIER(); }
 static __inline void parker__fence_release(void) { PARKER__MSVC_BARRIER(); }
 static __inline void parker__fence_seq_cst(void) { MemoryBarrier(); }

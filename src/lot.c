@@ -559,38 +559,15 @@ int parker_lot_park(const void *address, const void *expected, size_t size,
     return park_word("parker_lot_park", address, expected, size, deadline, park_arg);
 }
 
-int parker_lot_park_if(const void *address, parker_lot_validate_fn validate,
-                       parker_lot_before_sleep_fn before_sleep, void *arg, uint64_t deadline_ns,
-                       void *park_arg)
+/* park_if and park_ex: the callbacks are the caller's. */
+static int park_user(const char *func, const void *address, parker_lot_validate_fn validate,
+                     parker_lot_before_sleep_fn before_sleep, parker_lot_timed_out_fn timed_out,
+                     void *arg, uint64_t deadline_ns, void *park_arg, uint64_t wait_since_ns,
+                     uintptr_t *unpark_token)
 {
     struct park_args a;
-    check_not_in_callback("parker_lot_park_if");
-    if (address == NULL || validate == NULL)
-        return PARKER_INVALID;
     memset(&a, 0, sizeof a);
-    a.func = "parker_lot_park_if";
-    a.key = (uintptr_t)address;
-    a.validate = validate;
-    a.validate_arg = arg;
-    a.validate_is_user = 1;
-    a.before_sleep = before_sleep;
-    a.arg = arg;
-    a.deadline_ns = deadline_ns;
-    a.park_arg = park_arg;
-    return park_common(&a);
-}
-
-int parker_lot_park_ex(const void *address, parker_lot_validate_fn validate,
-                       parker_lot_before_sleep_fn before_sleep, parker_lot_timed_out_fn timed_out,
-                       void *arg, uint64_t deadline_ns, void *park_arg, uint64_t wait_since_ns,
-                       uintptr_t *unpark_token)
-{
-    struct park_args a;
-    check_not_in_callback("parker_lot_park_ex");
-    if (address == NULL)
-        return PARKER_INVALID;
-    memset(&a, 0, sizeof a);
-    a.func = "parker_lot_park_ex";
+    a.func = func;
     a.key = (uintptr_t)address;
     a.validate = validate;
     a.validate_arg = arg;
@@ -603,6 +580,29 @@ int parker_lot_park_ex(const void *address, parker_lot_validate_fn validate,
     a.wait_since_ns = wait_since_ns;
     a.unpark_token = unpark_token;
     return park_common(&a);
+}
+
+int parker_lot_park_if(const void *address, parker_lot_validate_fn validate,
+                       parker_lot_before_sleep_fn before_sleep, void *arg, uint64_t deadline_ns,
+                       void *park_arg)
+{
+    check_not_in_callback("parker_lot_park_if");
+    if (address == NULL || validate == NULL)
+        return PARKER_INVALID;
+    return park_user("parker_lot_park_if", address, validate, before_sleep, NULL, arg,
+                     deadline_ns, park_arg, 0, NULL);
+}
+
+int parker_lot_park_ex(const void *address, parker_lot_validate_fn validate,
+                       parker_lot_before_sleep_fn before_sleep, parker_lot_timed_out_fn timed_out,
+                       void *arg, uint64_t deadline_ns, void *park_arg, uint64_t wait_since_ns,
+                       uintptr_t *unpark_token)
+{
+    check_not_in_callback("parker_lot_park_ex");
+    if (address == NULL)
+        return PARKER_INVALID;
+    return park_user("parker_lot_park_ex", address, validate, before_sleep, timed_out, arg,
+                     deadline_ns, park_arg, wait_since_ns, unpark_token);
 }
 
 /* ------------------------------------------------------------------------

@@ -6,3 +6,16 @@ target_include_directories(test_lot PRIVATE ${PROJECT_SOURCE_DIR}/src)
 # requeue_ex).
 parker_add_test(test_lot_ex test_lot_ex.c)
 target_include_directories(test_lot_ex PRIVATE ${PROJECT_SOURCE_DIR}/src)
+# fork racing the lot's first call, and atfork handlers that use the lot
+# (processes whose first lot call is still to come; POSIX only).
+if(NOT WIN32)
+  parker_add_test(test_lot_fork test_lot_fork.c)
+  target_include_directories(test_lot_fork PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  if(PARKER_SANITIZER STREQUAL "thread")
+    # A grandchild forked while its parent's thread runs (or has finished
+    # but is not joined yet) can never join that thread: TSan would call it
+    # a leak when the grandchild exits and fail its exit status.
+    set_tests_properties(test_lot_fork PROPERTIES ENVIRONMENT
+      "TSAN_OPTIONS=die_after_fork=0 halt_on_error=1 second_deadlock_stack=1 report_thread_leaks=0")
+  endif()
+endif()

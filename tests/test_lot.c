@@ -4,6 +4,7 @@
  * run on the main thread.
  */
 #include "common.h"
+#include "death.h"
 
 #include "parker_lot.h"
 #include "lot_hash.h" /* private: to pick addresses that share a bucket */
@@ -944,6 +945,226 @@ static void test_validate_runs_under_the_queue_lock(void **state)
     assert_int_equal(1, slow_unpark_result);
 }
 
+/* ------------------------------------------------- contracts of issue 10 */
+
+/* NULL is no address: requeue to NULL wakes as asked and moves nobody (the
+ * rest stay on `from`); requeue from NULL finds nobody. */
+static void test_requeue_to_null_moves_nobody(void **state)
+{
+    uint32_t from = 0;
+    struct waiter w[3];
+    void *args[3];
+    struct requeue_record rec = {0, 99, 99};
+    atomic_int queued = 0;
+    size_t moved = 99;
+    int i;
+    (void)state;
+    for (i = 0; i < 3; i++)
+        args[i] = &w[i];
+    waiters_start_in_order(w, 3, &from, args, &queued);
+    assert_int_equal(1, parker_lot_requeue(&from, NULL, 1, SIZE_MAX, record_requeue, &rec, &moved));
+    assert_int_equal(0, (int)moved);
+    assert_int_equal(1, rec.calls);
+    assert_int_equal(1, (int)rec.woken);
+    assert_int_equal(0, (int)rec.requeued);
+    waiter_join(&w[0]);
+    assert_int_equal(PARKER_OK, w[0].result);
+    assert_int_equal(0, parker_lot_unpark_all(NULL));
+    assert_int_equal(2, parker_lot_unpark_all(&from));
+    for (i = 1; i < 3; i++) {
+        waiter_join(&w[i]);
+        assert_int_equal(PARKER_OK, w[i].result);
+    }
+    rec.calls = 0;
+    moved = 99;
+    assert_int_equal(0, parker_lot_requeue(NULL, &from, SIZE_MAX, SIZE_MAX, record_requeue, &rec,
+                                           &moved));
+    assert_int_equal(0, (int)moved);
+    assert_int_equal(1, rec.calls);
+    assert_int_equal(0, (int)rec.woken);
+}
+
+/* A deadline that has passed compares and is never queued: an unpark from
+ * before_sleep (which still runs, validate having agreed) finds nobody. */
+static void test_past_deadline_is_never_queued(void **state)
+{
+    uint32_t word = 0;
+    uint64_t deadlines[2];
+    int i;
+    (void)state;
+    deadlines[0] = 0;
+    deadlines[1] = parker_now_ns();
+    for (i = 0; i < 2; i++) {
+        struct cond_park c = {1, 0, 0, &word, -1};
+        assert_int_equal(PARKER_TIMEDOUT, parker_lot_park_if(&word, cond_validate,
+                                                             cond_before_sleep, &c, deadlines[i],
+                                                             NULL));
+        assert_int_equal(1, c.validate_calls);
+        assert_int_equal(1, c.before_sleep_calls);
+        assert_int_equal(0, c.self_unpark_result);
+    }
+}
+
+/* park with timeout 0 (and park_until with a past deadline) in a loop while
+ * another thread unparks the address in a loop: no unpark may ever find the
+ * caller, which never waits (a thread that queues and then must wait for a
+ * waker that chose it is what timeout 0 must not do). */
+struct zero_race {
+    uint32_t word;
+    atomic_int stop;
+    long found;   /* unparks that returned 1 */
+    long parks;
+    long not_timedout;
+};
+
+static void *zero_race_unparker(void *arg)
+{
+    struct zero_race *z = (struct zero_race *)arg;
+    while (!atomic_load(&z->stop))
+        z->found += parker_lot_unpark_one(&z->word, NULL, NULL);
+    return NULL;
+}
+
+static void test_zero_timeout_is_never_found_by_an_unpark(void **state)
+{
+    static struct zero_race z;
+    uint32_t expected = 0;
+    uint64_t end;
+    pthread_t t;
+    (void)state;
+    memset(&z, 0, sizeof z);
+    t = test_thread_start(zero_race_unparker, &z);
+    end = parker_now_ns() + 300 * NS_PER_MS;
+    while (parker_now_ns() < end) {
+        int r = (z.parks % 2) ? parker_lot_park(&z.word, &expected, 4, 0, NULL)
+                              : parker_lot_park_until(&z.word, &expected, 4, 0, NULL);
+        if (r != PARKER_TIMEDOUT)
+            z.not_timedout++;
+        z.parks++;
+    }
+    atomic_store(&z.stop, 1);
+    test_thread_join(t);
+    print_message("zero timeout: %ld parks, %ld found by an unpark, %ld not TIMEDOUT\n", z.parks,
+                  z.found, z.not_timedout);
+    assert_int_equal(0, z.found);
+    assert_int_equal(0, z.not_timedout);
+}
+
+/* A lot wait has its own parker: a token on the thread's parker_self()
+ * neither ends it nor is consumed by it, and unparking parker_self() of a
+ * thread in a lot wait does not end that wait. */
+struct self_token {
+    uint32_t word;
+    parker_t *self;
+    atomic_int published;
+    int first, second, after;
+    uint64_t second_elapsed;
+};
+
+static void *self_token_main(void *arg)
+{
+    struct self_token *x = (struct self_token *)arg;
+    uint32_t expected = 0;
+    uint64_t t0;
+    x->self = parker_self();
+    parker_unpark(x->self); /* a token of our own, pending */
+    x->first = parker_lot_park(&x->word, &expected, 4, 20 * NS_PER_MS, NULL);
+    atomic_store(&x->published, 1);
+    t0 = parker_now_ns();
+    x->second = parker_lot_park(&x->word, &expected, 4, 200 * NS_PER_MS, NULL);
+    x->second_elapsed = parker_now_ns() - t0;
+    /* Both tokens (ours and the main thread's) are one pending token. */
+    x->after = parker_park_timeout(x->self, 0);
+    return NULL;
+}
+
+static void test_a_lot_wait_ignores_the_parker_self_token(void **state)
+{
+    static struct self_token x;
+    pthread_t t;
+    (void)state;
+    memset(&x, 0, sizeof x);
+    t = test_thread_start(self_token_main, &x);
+    WAIT_UNTIL(atomic_load(&x.published));
+    parker_unpark(x.self); /* while (or just before) it waits in the lot */
+    test_thread_join(t);
+    assert_int_equal(PARKER_TIMEDOUT, x.first);
+    assert_int_equal(PARKER_TIMEDOUT, x.second);
+    assert_true(x.second_elapsed >= 200 * NS_PER_MS);
+    assert_int_equal(PARKER_OK, x.after);
+    assert_int_equal(0, parker_lot_unpark_all(&x.word));
+}
+
+#if !defined(_WIN32)
+/* A callback that runs under a queue lock and calls the lot aborts with a
+ * message naming the rule (it used to hang, or deadlock across buckets). */
+static uint32_t reenter_word, reenter_other;
+
+static void reenter_unpark_fn_same(void *arg, void *park_arg, int has_more)
+{
+    (void)arg;
+    (void)park_arg;
+    (void)has_more;
+    parker_lot_unpark_one(&reenter_word, NULL, NULL); /* its own queue: hung */
+}
+
+static void reenter_unpark_fn_other(void *arg, void *park_arg, int has_more)
+{
+    (void)arg;
+    (void)park_arg;
+    (void)has_more;
+    parker_lot_unpark_all(&reenter_other);
+}
+
+static int reenter_validate(void *arg)
+{
+    uint32_t expected = 1;
+    (void)arg;
+    return parker_lot_park(&reenter_other, &expected, 4, 0, NULL) == PARKER_AGAIN;
+}
+
+static void reenter_requeue_fn(void *arg, size_t woken, size_t requeued)
+{
+    (void)arg;
+    (void)woken;
+    (void)requeued;
+    parker_lot_requeue(&reenter_other, &reenter_word, 1, 1, NULL, NULL, NULL);
+}
+
+static void reenter_from_unpark_same(void)
+{
+    parker_lot_unpark_one(&reenter_word, reenter_unpark_fn_same, NULL);
+}
+
+static void reenter_from_unpark_other(void)
+{
+    parker_lot_unpark_one(&reenter_word, reenter_unpark_fn_other, NULL);
+}
+
+static void reenter_from_validate(void)
+{
+    parker_lot_park_if(&reenter_word, reenter_validate, NULL, NULL, 0, NULL);
+}
+
+static void reenter_from_requeue(void)
+{
+    parker_lot_requeue(&reenter_word, &reenter_other, 1, 1, reenter_requeue_fn, NULL, NULL);
+}
+
+static void test_a_callback_that_calls_the_lot_aborts(void **state)
+{
+    (void)state;
+    expect_abort_with(reenter_from_unpark_same,
+                      "libparker: parker_lot_unpark_one: called from a lot callback");
+    expect_abort_with(reenter_from_unpark_other,
+                      "libparker: parker_lot_unpark_all: called from a lot callback");
+    expect_abort_with(reenter_from_validate,
+                      "libparker: parker_lot_park: called from a lot callback");
+    expect_abort_with(reenter_from_requeue,
+                      "libparker: parker_lot_requeue: called from a lot callback");
+}
+#endif
+
 /* -------------------------------------------------------------------- fork */
 
 #if !defined(_WIN32)
@@ -1103,6 +1324,13 @@ int main(void)
         cmocka_unit_test(test_conditional_park_returns_again_when_validate_fails),
         cmocka_unit_test(test_before_sleep_runs_once_queued_and_outside_the_lock),
         cmocka_unit_test(test_validate_runs_under_the_queue_lock),
+        cmocka_unit_test(test_requeue_to_null_moves_nobody),
+        cmocka_unit_test(test_past_deadline_is_never_queued),
+        cmocka_unit_test(test_zero_timeout_is_never_found_by_an_unpark),
+        cmocka_unit_test(test_a_lot_wait_ignores_the_parker_self_token),
+#if !defined(_WIN32)
+        cmocka_unit_test(test_a_callback_that_calls_the_lot_aborts),
+#endif
 #if !defined(_WIN32)
         cmocka_unit_test(test_fork_while_threads_are_parked),
         cmocka_unit_test(test_fork_while_a_queue_lock_is_held),

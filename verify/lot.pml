@@ -1,7 +1,10 @@
 /*
  * lot.pml - the parking lot's two-phase wake and its timeout race
  * (src/lot.c: park_common, parker_lot_unpark_one, parker_lot_unpark_all /
- * wake_list), for NW waiters on one address.
+ * wake_list), for NW waiters on one address, with the extended calls'
+ * unpark token and timed_out hook: the token a waker hands over must reach
+ * the waiter it claimed, also when that waiter's deadline passed meanwhile,
+ * and timed_out must run exactly when the park reports PARKER_TIMEDOUT.
  *
  * Each waiter's queue entry (struct waiter) lives on its stack and holds its
  * own parker; `freed[i]` is set when waiter i returns and its entry goes out
@@ -33,6 +36,9 @@ bool freed[NW];          /* ghost: waiter i has returned; its entry is gone */
 byte wakes = 0;          /* ghost: wake-ups counted by unpark_one/unpark_all */
 byte oks = 0;            /* ghost: parks that returned PARKER_OK */
 byte finished = 0;       /* ghost: processes that have finished */
+byte token[NW];          /* struct waiter.token, written by the waker under the lock */
+byte claimed_by[NW];     /* ghost: the token of the waker that dequeued waiter i */
+byte tocalls[NW];        /* ghost: timed_out calls of waiter i */
 
 inline lock() {
   atomic { !blk -> blk = true }
@@ -96,14 +102,22 @@ proctype waiter(byte i) {
     entry_park(i, timed, r);
     if
     :: r == OK ->
-      /* only a waker that dequeued us unparks our parker */
-      assert(dequeued[i])
+      /* only a waker that dequeued us unparks our parker; its token was
+       * written before that unpark */
+      assert(dequeued[i]);
+      assert(claimed_by[i] != 0 && token[i] == claimed_by[i])
     :: else ->
       lock();                    /* lock_bucket_of_waiter */
       dq = dequeued[i];
       if
-      :: !dq -> q_remove(i)
-      :: else -> skip
+      :: !dq ->
+        q_remove(i);
+        tocalls[i]++             /* timed_out(arg, key, qlen == 0) */
+      :: else ->
+#ifdef MUTANT_LOT_TIMED_OUT_WHEN_CLAIMED
+        tocalls[i]++;            /* mutant: the hook also for a claimed waiter */
+#endif
+        skip
       fi;
       unlock();
       if
@@ -113,6 +127,8 @@ proctype waiter(byte i) {
         ptok[i];
         ptok[i] = false;
 #endif
+        /* the token, also here */
+        assert(claimed_by[i] != 0 && token[i] == claimed_by[i]);
         r = OK
       :: else -> skip
       fi
@@ -123,6 +139,8 @@ proctype waiter(byte i) {
     :: r == OK -> oks++
     :: else -> skip
     fi;
+    /* timed_out runs exactly for PARKER_TIMEDOUT, once */
+    assert((r == TIMEDOUT && tocalls[i] == 1) || (r != TIMEDOUT && tocalls[i] == 0));
     freed[i] = true;
     finished++
   }
@@ -142,12 +160,19 @@ proctype waker_one() {
 #ifndef MUTANT_LOT_DEQUEUED_LATE
     dequeued[w] = true;
 #endif
+    claimed_by[w] = 1;
     wakes++
   :: else -> skip
   fi;
-  /* fn(arg, w->park_arg, more) */
+  /* token = fn(arg, &result); w->token = token */
   if
-  :: w != NOBODY -> assert(!freed[w])
+  :: w != NOBODY ->
+    assert(!freed[w]);
+#ifndef MUTANT_LOT_TOKEN_AFTER_UNPARK
+    token[w] = 1
+#else
+    skip
+#endif
   :: else -> skip
   fi;
   unlock();
@@ -159,7 +184,13 @@ proctype waker_one() {
   fi;
 #endif
   if
-  :: w != NOBODY -> entry_unpark(w)
+  :: w != NOBODY ->
+    entry_unpark(w);
+#ifdef MUTANT_LOT_TOKEN_AFTER_UNPARK
+    /* mutant: hands the token over after waking the waiter */
+    atomic { assert(!freed[w]); token[w] = 1 }
+#endif
+    skip
   :: else -> skip
   fi;
   finished++
@@ -174,6 +205,8 @@ proctype waker_all() {
     w = q[0];
     q_remove(w);
     dequeued[w] = true;
+    claimed_by[w] = 2;
+    token[w] = 2;                /* unpark_all_ex's token */
     list[n] = w; n++;
     wakes++
   :: else -> break
