@@ -1,10 +1,14 @@
 /*
  * parker_sync.h - small locks built on the parking lot: a one-byte mutex, a
- * one-pointer condition variable, a one-byte once flag and a one-byte event.
+ * one-pointer condition variable, a one-byte once flag and a one-byte event;
+ * a one-word reader-writer lock, a 4-byte semaphore, a 4-byte wait group
+ * and an 8-byte barrier.
  *
- * What Rust's parking_lot (Mutex, Condvar, Once), WebKit WTF (Lock,
+ * What Rust's parking_lot (Mutex, Condvar, Once, RwLock), WebKit WTF (Lock,
  * Condition) and CPython (PyMutex, the once flag, PyEvent) ship on their
- * lots, for C.  The objects keep only a few bits; every queue of waiting
+ * lots, for C; and what C programs otherwise take from pthreads (rwlock,
+ * barrier), POSIX sem_t, C++20 (counting_semaphore, latch, barrier) and Go
+ * (sync.RWMutex, WaitGroup).  The objects keep only a few bits; every queue of waiting
  * threads lives in the parking lot (parker_lot.h), keyed by the object's
  * address.  They are built on the public lot API only, so they behave the
  * same on every backend (futex, pthread, WaitOnAddress, NT keyed events).
@@ -39,7 +43,10 @@
  *     held, no once running) in the parent when it forked; the lot forgets
  *     the parent's dead waiters by itself (parker_lot_after_fork).  An object
  *     held by another parent thread at the fork stays held forever in the
- *     child, as with pthread_mutex_t.
+ *     child, as with pthread_mutex_t.  A condition variable that parent
+ *     threads were waiting on still records their mutex: in the child, use
+ *     it with that mutex until one signal or broadcast (or a timed-out wait)
+ *     has cleared it.
  *   - Memory ordering: as pthread's.  Unlocking a mutex happens-before the
  *     next lock of it; a once's successful init happens-before every
  *     parker_once that returns 0; parker_event_set happens-before every wait
@@ -316,9 +323,12 @@ PARKER_API int parker_once_is_done(const parker_once_t *o);
  *   - set happens-before every wait that returns PARKER_OK.
  *   - reset racing wait: a wait that was parked when set ran was woken by
  *     that set and returns PARKER_OK even if reset runs before it gets to
- *     run (it does not go back to sleep); a wait that starts after reset
- *     waits for the next set.  A set followed by a reset can therefore never
- *     be missed by a thread that was already waiting.
+ *     run (it does not go back to sleep), so a set followed at once by a
+ *     reset is never missed by a thread that was already waiting.  A wait
+ *     that starts after reset returned waits for the next set, with one
+ *     exception: while the earlier set is still waking its waiters, a wait
+ *     that has just started may be woken by it too (it returns PARKER_OK,
+ *     and that set happened-before it).
  *   - No spurious returns: PARKER_OK only after a set; PARKER_TIMEDOUT never
  *     early.  A waiter that times out leaves nothing behind (the last one
  *     clears the "parked" bit).
@@ -372,9 +382,9 @@ PARKER_API int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns);
  *     everything a writer wrote before parker_rwlock_wrunlock is visible to
  *     every later reader and writer, and everything readers did before
  *     their rdunlock is visible to the next writer.
- *   - No starvation either way.  A writer that waits stops new readers
- *     (parker_rwlock_rdlock blocks while a writer waits), so a stream of
- *     overlapping readers cannot keep a writer out.  When a writer unlocks,
+ *   - No starvation either way.  A writer that waits for the readers to
+ *     leave stops new readers (parker_rwlock_rdlock blocks from then on),
+ *     so a stream of overlapping readers cannot keep a writer out.  When a writer unlocks,
  *     the threads that have waited longest are woken in order: the queued
  *     readers up to and including the first queued writer.  Newcomers may
  *     still barge for throughput, but a waiter that has waited 1 ms or more
@@ -401,9 +411,11 @@ PARKER_API int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns);
  * threads are queued in the parking lot, keyed by the lock's address and the
  * address one byte past it.  sizeof(parker_rwlock_t) == sizeof(uintptr_t).
  * Misuse that cannot be returned aborts with "libparker: <function>: ...":
- * unlocking a lock that is not held that way, more than 2^29 - 1 (32-bit) or
- * 2^61 - 1 (64-bit) simultaneous read locks, NULL.  Any thread may unlock a lock that
- * some other thread locked (no owner is recorded).
+ * unlocking a lock that is not held that way, more than 2^29 - 1 (32-bit)
+ * or 2^61 - 1 (64-bit) simultaneous read locks, NULL.  Any thread may
+ * unlock a lock that some other thread locked (no owner is recorded), but
+ * a thread cannot tell whether it holds a read lock itself: recursion and
+ * self-deadlock are not detected.
  * ---------------------------------------------------------------------- */
 typedef struct parker_rwlock {
     uintptr_t v; /* private: reader count, WRITER and parked bits */

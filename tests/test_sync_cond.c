@@ -299,16 +299,19 @@ static void test_broadcast_with_a_free_mutex_wakes_one_and_moves_the_rest(void *
  * mutex), and the PARKED bit it leaves is owed to nobody else. */
 static void test_moved_waiter_whose_deadline_passes_reports_ok(void **state)
 {
+    /* Long enough (scaled for slow environments) to be seen queued and
+     * signalled before the deadline. */
+    const unsigned timeout_ms = 200u * sync_slowdown();
     parker_cond_t c = PARKER_COND_INIT;
     parker_mutex_t m = PARKER_MUTEX_INIT;
     struct cwaiter w;
     (void)state;
-    cwaiter_start(&w, &c, &m, 20 * NS_PER_MS, NULL);
+    cwaiter_start(&w, &c, &m, (uint64_t)timeout_ms * NS_PER_MS, NULL);
     SYNC_WAIT_UNTIL(sync_lot_waiters(&c) == 1);
     parker_mutex_lock(&m);
     assert_int_equal(1, parker_cond_signal(&c));
     assert_int_equal(1, sync_lot_waiters(&m));
-    test_sleep_ms(40); /* past the waiter's deadline while it waits for m */
+    test_sleep_ms(timeout_ms + 20); /* past the waiter's deadline while it waits for m */
     parker_mutex_unlock(&m);
     test_thread_join(w.thread);
     assert_int_equal(PARKER_OK, w.result);

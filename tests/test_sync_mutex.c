@@ -275,13 +275,15 @@ static void test_mixed_timed_and_untimed_waiters_lose_no_wakeup(void **state)
             for (i = 0; i < 2; i++)
                 timed_locker_start(&timed[i], &m, (uint64_t)(5 + 5 * i) * NS_PER_MS);
         } else {
-            /* The timed ones queue first and leave from the head. */
-            /* Each must still be queued when the next has started: scale
-             * for slow thread start-up (qemu, node). */
+            /* The timed ones queue first and leave from the head.  Their
+             * timeouts are long enough (scaled for slow environments) for
+             * the untimed one to queue behind them; if one still runs out
+             * before it is seen queued, the round only checks less. */
             for (i = 0; i < 2; i++) {
                 timed_locker_start(&timed[i], &m,
-                                   (uint64_t)(30 + 5 * i) * NS_PER_MS * sync_slowdown());
-                SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == (size_t)i + 1);
+                                   (uint64_t)(100 + 20 * i) * NS_PER_MS * sync_slowdown());
+                SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == (size_t)i + 1 ||
+                                atomic_load(&timed[i].done));
             }
             timed_locker_start(&untimed, &m, PARKER_FOREVER);
         }

@@ -38,7 +38,14 @@ static int slow_init(void *arg)
 
 static double thread_cpu_ms(void)
 {
-#if defined(CLOCK_THREAD_CPUTIME_ID)
+#if defined(_WIN32)
+    FILETIME created, exited, kernel, user;
+    if (GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user)) {
+        uint64_t k = ((uint64_t)kernel.dwHighDateTime << 32) | kernel.dwLowDateTime;
+        uint64_t u = ((uint64_t)user.dwHighDateTime << 32) | user.dwLowDateTime;
+        return (double)(k + u) / 1e4; /* 100 ns units */
+    }
+#elif defined(CLOCK_THREAD_CPUTIME_ID)
     struct timespec ts;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
         return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;

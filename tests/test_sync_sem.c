@@ -240,7 +240,7 @@ static void test_queued_waiter_gets_a_unit_while_later_threads_loop(void **state
     pthread_t t[LOOPERS];
     int i;
     (void)state;
-    sem_call_start_queued(&w, &loop_sem, 1000 * NS_PER_MS, 1);
+    sem_call_start_queued(&w, &loop_sem, 2000 * NS_PER_MS * sync_slowdown(), 1);
     for (i = 0; i < LOOPERS; i++)
         t[i] = test_thread_start(looper, NULL);
     SYNC_WAIT_UNTIL(atomic_load(&w.result) != -1);

@@ -36,7 +36,7 @@ static void wg_call_start_queued(struct wg_call *c, parker_waitgroup_t *w, uint6
     c->timeout_ns = timeout_ns;
     atomic_init(&c->result, -1);
     c->thread = test_thread_start(wg_call_main, c);
-    SYNC_WAIT_UNTIL(sync_lot_waiters(w) >= n);
+    SYNC_WAIT_UNTIL(sync_lot_waiters(w) >= n || atomic_load(&c->result) != -1);
 }
 
 static void test_zero_waitgroup_is_done(void **state)

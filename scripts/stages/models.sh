@@ -58,6 +58,12 @@ check pass lot.pml
 check fail lot.pml -DMUTANT_LOT_LEAVE_EARLY
 check fail lot.pml -DMUTANT_LOT_DEQUEUED_LATE
 check fail lot.pml -DMUTANT_LOT_NEXT_AFTER_UNPARK
+# The sync layer (src/sync/): the mutex hand-off and the condvar requeue.
+check pass mutex.pml
+check fail mutex.pml -DMUTANT_MUTEX_HANDOFF_UNLOCKS
+check fail mutex.pml -DMUTANT_MUTEX_CLEAR_OUTSIDE
+check pass cond.pml
+check fail cond.pml -DMUTANT_COND_PARKED_IN_CALLBACK
 # The rwlock (src/sync/rwlock.c): two readers + one writer, and one reader
 # + two writers (both together take minutes; these two take ~20 s).
 check pass rwlock.pml -DNR=2 -DNWR=1

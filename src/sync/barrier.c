@@ -15,9 +15,10 @@
  *     `count` threads) are serialised: the first completes the phase, the
  *     second finds a fresh phase and arrives in it (the extra thread of
  *     count + 1 arrivals belongs to the next phase).
- * The counters need no atomic RMW; they are accessed with relaxed atomics
- * only so that a misuse (init during a wait) is a race the sanitizers
- * report rather than undefined behaviour in the library.
+ * The counters need no atomic read-modify-write: the queue lock serialises
+ * every change.  They are read and written with relaxed atomics only so
+ * that parker_barrier_init racing a wait (misuse) is not undefined
+ * behaviour inside the library.
  *
  * Memory ordering: the queue lock orders every arrival before the reset,
  * and the lot publishes the waker's view to every woken thread, so every
@@ -113,7 +114,8 @@ int parker_barrier_wait(parker_barrier_t *b)
             /* Not ours (a foreign unpark of this address): we were counted
              * in and taken off the queue; there is no way to re-queue
              * without counting twice, so treat it as misuse. */
-            parker__misuse("parker_barrier_wait", "woken by a foreign unpark of the barrier's address");
+            parker__misuse("parker_barrier_wait",
+                           "woken by a foreign unpark of the barrier's address");
         }
         /* PARKER_AGAIN: we looked like the last arrival. */
         d.c = &c;

@@ -40,6 +40,9 @@
  * change together, so a sleeper is never left without its bit.  A stale bit
  * with an empty queue costs one slow unlock, never a lost wake-up.
  *
+ * The protocol (both phases, the wakes, the hooks, abandon) is model-checked
+ * in verify/rwlock.pml, with mutants for the bugs named above.
+ *
  * Memory ordering: every acquisition is an acquire CAS or load of the word,
  * every release a release RMW or store of it, so the usual lock ordering
  * holds between the holders.  A hand-off publishes through the lot (the
@@ -125,7 +128,8 @@ static uintptr_t wake_callback(void *arg, const parker_lot_unpark_result_t *r)
          * WRITER_PARKED concurrently; it is clear here anyway.)  A plain
          * store is the release of the write lock. */
         if (r->unparked != 0 && r->be_fair) {
-            parker__store_release_uptr(&l->v, c->readers * ONE_READER | (c->writer ? WRITER : 0) | more);
+            parker__store_release_uptr(&l->v,
+                                       c->readers * ONE_READER | (c->writer ? WRITER : 0) | more);
             return TOKEN_HANDOFF;
         }
         parker__store_release_uptr(&l->v, more);
