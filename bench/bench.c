@@ -25,13 +25,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
 #include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
 static const bench_contender *const all_contenders[] = {
+#if defined(__linux__)
     &bench_raw_futex,
+#endif
+#if defined(BENCH_HAVE_LIBPARKER_WASM)
+    &bench_libparker_wasm,
+#endif
+#if defined(BENCH_HAVE_LOT) && defined(BENCH_HAVE_LIBPARKER_WASM)
+    &bench_lot_wasm,
+#endif
 #if defined(BENCH_HAVE_LIBPARKER_FUTEX)
     &bench_libparker_futex,
 #endif
@@ -92,8 +102,9 @@ static uint64_t now_ns(void)
 
 static uint64_t thread_cpu_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    /* 0 where there is no per-thread CPU clock (Emscripten). */
+    struct timespec ts = {0, 0};
+    (void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -294,6 +305,7 @@ static double fast_run(const bench_contender *c, int idle, uint64_t n)
  * repetitions.  Pinned, every sample is one cross-CPU wake-up. */
 static void pin_to_cpu(int last)
 {
+#if defined(__linux__)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cpu_set_t set;
     if (n < 2)
@@ -301,6 +313,9 @@ static void pin_to_cpu(int last)
     CPU_ZERO(&set);
     CPU_SET(last ? (int)n - 1 : 0, &set);
     (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+#else
+    (void)last;
+#endif
 }
 
 struct sleeper {
@@ -400,8 +415,10 @@ static void *timeout_thread(void *arg)
     unsigned i;
     /* Timer slack is per thread; a new thread starts with the default
      * (50 us), which dominates a 50 us timeout's overshoot. */
+#if defined(__linux__)
     if (ta->slack1)
         prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
     for (c = 0; c < NCONT; c++)
         if ((h[c] = all_contenders[c]->self()) == NULL)
             die("out of memory");

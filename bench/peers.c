@@ -10,14 +10,17 @@
 #include "peers.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
+#if defined(__linux__)
 /* ---- raw_futex: EMPTY 0 / NOTIFIED 1 / PARKED -1 -------------------- */
 typedef struct { int32_t state; } raw_futex_t;
 
@@ -96,6 +99,7 @@ const bench_contender bench_raw_futex = {
     "raw_futex", rf_self, rf_release, rf_park, rf_park_timeout, rf_unpark,
     rf_fast, rf_idle, sizeof(raw_futex_t), "inline three-state futex parker",
 };
+#endif /* __linux__ */
 
 /* ---- pthread_cond: HotSpot's Parker shape --------------------------- */
 typedef struct {
@@ -246,12 +250,22 @@ static int sp_park_timeout(void *h, uint64_t ns)
     struct timespec ts;
     uint64_t t;
     int r;
+#if defined(__linux__)
     clock_gettime(CLOCK_MONOTONIC, &ts);
+#else
+    /* sem_clockwait is glibc's; sem_timedwait takes a CLOCK_REALTIME time. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+#endif
     t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + ns;
     ts.tv_sec = (time_t)(t / 1000000000u);
     ts.tv_nsec = (long)(t % 1000000000u);
+#if defined(__linux__)
     while ((r = sem_clockwait(&p->sem, CLOCK_MONOTONIC, &ts)) != 0 && errno == EINTR) {
     }
+#else
+    while ((r = sem_timedwait(&p->sem, &ts)) != 0 && errno == EINTR) {
+    }
+#endif
     if (r != 0)
         return 1;
     __atomic_store_n(&p->flag, 0, __ATOMIC_RELEASE);

@@ -5,7 +5,15 @@
 
 #include "contender.h"
 
+#if defined(__linux__)
 extern const bench_contender bench_raw_futex;
+#endif
+#if defined(BENCH_HAVE_LIBPARKER_WASM)
+extern const bench_contender bench_libparker_wasm;
+#  if defined(BENCH_HAVE_LOT)
+extern const bench_contender bench_lot_wasm;
+#  endif
+#endif
 extern const bench_contender bench_pthread_cond;
 extern const bench_contender bench_sem;
 #if defined(BENCH_HAVE_LIBPARKER_FUTEX)

@@ -79,7 +79,8 @@
  *
  * The backend is chosen when the library is built (PARKER_BACKEND in CMake):
  * "futex" (Linux), "waitonaddress"/"keyedevent" (Windows, chosen at run time),
- * "pthread" (any POSIX system).  The header and the ABI are the same for all.
+ * "pthread" (any POSIX system), "wasm" (Emscripten with -pthread).  The
+ * header and the ABI are the same for all.
  */
 #ifndef PARKER_H
 #define PARKER_H
@@ -230,8 +231,8 @@ PARKER_API void parker_after_fork(void);
 PARKER_API uint64_t parker_now_ns(void);
 
 /*
- * The name of the backend in use: "futex", "pthread", "waitonaddress" or
- * "keyedevent".  A static string; any thread.
+ * The name of the backend in use: "futex", "pthread", "waitonaddress",
+ * "keyedevent" or "wasm".  A static string; any thread.
  */
 PARKER_API const char *parker_backend(void);
 

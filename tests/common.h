@@ -125,12 +125,18 @@ static inline void test_wait_blocked(long tid)
 
 /*
  * Set (to the emulator's name) when ctest runs the programs under qemu-user
- * (cmake/toolchains/linux-cross.cmake passes it with qemu's -E); NULL when
- * they run natively.  A check that the emulator cannot run ends its test
- * with test_skip_if_emulated: SKIPPED with the reason printed, never passed.
+ * (cmake/toolchains/linux-cross.cmake passes it with qemu's -E); "node
+ * (wasm)" under Emscripten; NULL when they run natively.  A check that the
+ * emulator cannot run ends its test with test_skip_if_emulated: SKIPPED
+ * with the reason printed, never passed.
  */
 static inline const char *test_emulator(void)
 {
+#if defined(__EMSCRIPTEN__)
+    /* Under node, which cannot pass its environment on: threads are JS
+     * workers and timing is as loose as under qemu. */
+    return "node (wasm)";
+#endif
     const char *e = getenv("PARKER_TEST_EMULATOR");
     return e != NULL && e[0] != 0 ? e : NULL;
 }
@@ -141,6 +147,23 @@ static inline void test_skip_if_emulated(const char *what_did_not_run)
         print_message("SKIPPED under %s: %s\n", test_emulator(), what_did_not_run);
         skip();
     }
+}
+
+/*
+ * WebAssembly (Emscripten, run by node) has no processes (fork fails) and no
+ * signals between threads (pthread_kill of another thread fails).  A test
+ * that needs them starts with test_skip_if_wasm: SKIPPED with the reason
+ * printed, never passed.  Its misuse-abort checks run instead as separate
+ * ctest programs (tests/wasm.cmake).
+ */
+static inline void test_skip_if_wasm(const char *what_did_not_run)
+{
+#if defined(__EMSCRIPTEN__)
+    print_message("SKIPPED on wasm: %s\n", what_did_not_run);
+    skip();
+#else
+    (void)what_did_not_run;
+#endif
 }
 
 #endif /* PARKER_TESTS_COMMON_H */

@@ -1230,6 +1230,7 @@ static void test_fork_while_threads_are_parked(void **state)
     pid_t pid;
     int i;
     (void)state;
+    test_skip_if_wasm("fork (WebAssembly has no processes)");
     colliding_pair(700, &a, &b);
     waiters_start_in_order(w, 2, a, NULL, &queued);
     waiters_start_in_order(w + 2, 1, b, NULL, &queued);
@@ -1278,6 +1279,7 @@ static void test_fork_while_a_queue_lock_is_held(void **state)
     pthread_t t;
     pid_t pid;
     (void)state;
+    test_skip_if_wasm("fork (WebAssembly has no processes)");
     atomic_store(&hold_inside, 0);
     atomic_store(&hold_release, 0);
     t = test_thread_start(hold_main, NULL);

@@ -99,6 +99,7 @@ static void test_first_lot_call_racing_a_fork_never_hangs_the_child(void **state
 {
     int round, hung = 0, failed = 0;
     (void)state;
+    test_skip_if_wasm("fork (WebAssembly has no processes)");
     if (test_emulator() != NULL) {
         print_message("SKIPPED under %s: threads in forked children\n", test_emulator());
         skip();
@@ -221,6 +222,7 @@ static void test_atfork_handlers_may_use_the_lot(void **state)
     pid_t c;
     int st;
     (void)state;
+    test_skip_if_wasm("fork (WebAssembly has no processes)");
     c = fork();
     assert_true(c >= 0);
     if (c == 0)

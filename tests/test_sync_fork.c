@@ -119,6 +119,7 @@ static void test_child_can_use_every_object_unlocked_at_fork(void **state)
     int status = 0, i;
     pid_t pid;
     (void)state;
+    test_skip_if_wasm("fork (WebAssembly has no processes)");
     assert_int_equal(0, parker_once(&once_done, init_ok, &i));
     t[0] = test_thread_start(parent_cond_waiter, NULL);
     t[1] = test_thread_start(parent_event_waiter, NULL);

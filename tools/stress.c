@@ -17,6 +17,11 @@
  *               untimed condition waits for "tickets", signal and broadcast
  *               with and without the mutex held, event set / reset / wait,
  *               and once calls whose init fails now and then;
+ *   sync2       threads that use one parker_rwlock_t (every lock flavour,
+ *               downgrade), one parker_sem_t (post n / wait / trywait /
+ *               timed waits) and one parker_waitgroup_t (add, done, timed
+ *               waits) at random, plus three threads that run phases of a
+ *               parker_barrier_t of 3;
  *   a watchdog  turns a hang into a failure: a thread that stays in one
  *               operation longer than --hang-seconds, or a shutdown that
  *               does not finish, prints who is parked where and exits 2.
@@ -36,11 +41,17 @@
  *     the mutex held, and the waits that return PARKER_OK equal the sum of
  *     what signal and broadcast reported (no spurious returns, no chosen
  *     waiter lost); a once's init succeeds at most once per flag, and a
- *     flag reported done had exactly one successful init.
+ *     flag reported done had exactly one successful init;
+ *   - sync2: a writer is alone in the rwlock (and a plain counter written
+ *     under it comes out exact); timed rwlock, semaphore and wait-group
+ *     waits never time out early; no semaphore unit is taken before it was
+ *     posted, and at the end units posted == units taken + the count; the
+ *     wait group's count ends at 0; each barrier phase has exactly one
+ *     serial thread and every thread sees the others' writes of the phase.
  *
  *   stress [--seconds N] [--owners N] [--unparkers N] [--lot-waiters N]
- *          [--lot-wakers N] [--sync-threads N] [--hang-seconds N] [--seed N]
- *          [--selftest-hang]
+ *          [--lot-wakers N] [--sync-threads N] [--sync2-threads N]
+ *          [--hang-seconds N] [--seed N] [--selftest-hang]
  *
  * --selftest-hang makes the unparkers and lot wakers quit after one second,
  * so that parks without a timeout hang: the run must end with the
@@ -70,6 +81,7 @@
 #define NS_PER_US UINT64_C(1000)
 #define NS_PER_S UINT64_C(1000000000)
 #define MAX_THREADS 256
+#define S2_THREADS_EXTRA 3 /* the sync2 barrier threads */
 
 enum op {
     OP_IDLE,
@@ -86,13 +98,18 @@ enum op {
     OP_COND_NOTIFY,
     OP_EVENT_WAIT,
     OP_ONCE,
+    OP_RWLOCK,
+    OP_SEM_WAIT,
+    OP_WG_WAIT,
+    OP_BARRIER_WAIT,
 };
 
 static const char *const op_names[] = {
     "idle", "parker_park", "parker_park_timeout", "parker_park_until", "parker_unpark",
     "parker_lot_park", "parker_lot_unpark_one", "parker_lot_unpark_all", "pthread_join",
     "parker_mutex_lock*", "parker_cond_wait*", "parker_cond_signal/broadcast",
-    "parker_event_wait*", "parker_once",
+    "parker_event_wait*", "parker_once", "parker_rwlock_*lock*", "parker_sem_wait*",
+    "parker_waitgroup_wait", "parker_barrier_wait",
 };
 
 /* What each thread is doing, for the watchdog's report. */
@@ -117,9 +134,10 @@ struct options {
     unsigned seconds, owners, unparkers, lot_waiters, lot_wakers, hang_seconds;
     uint64_t seed;
     unsigned sync_threads;
+    unsigned sync2_threads;
 };
 
-static struct options opt = {180, 8, 3, 6, 2, 20, 0, 6};
+static struct options opt = {180, 8, 3, 6, 2, 20, 0, 6, 4};
 static struct slot slots[MAX_THREADS];
 static _Atomic int n_slots;
 static struct owner *owners;
@@ -697,6 +715,251 @@ static void sync_check_end(void)
     if (opt.sync_threads > 0 && (atomic_load(&sync_locks) == 0 || done == 0))
         fail("sync: no traffic at all");
 }
+
+/* ----------------------------------------- rwlock, semaphore, wait group */
+
+static parker_rwlock_t s2_rw;
+static atomic_int s2_readers, s2_writers; /* inside s2_rw */
+static long s2_rw_counter;                /* plain: only under the write lock */
+static _Atomic uint64_t s2_rw_writes, s2_rw_reads, s2_rw_timeouts;
+static parker_sem_t s2_sem;
+static _Atomic uint64_t s2_posted, s2_taken, s2_sem_timeouts;
+static parker_waitgroup_t s2_wg;
+static _Atomic uint64_t s2_wg_oks, s2_wg_timeouts;
+static atomic_int s2_alive;
+
+static void s2_check_timeout(const char *what, int id, uint64_t t, uint64_t start)
+{
+    uint64_t end = parker_now_ns();
+    if (end - start < t)
+        fail("sync2 %d: %s(%" PRIu64 ") timed out after %" PRIu64 " ns", id, what, t,
+             end - start);
+}
+
+static void s2_write_section(void)
+{
+    if (atomic_fetch_add(&s2_writers, 1) != 0 || atomic_load(&s2_readers) != 0)
+        fail("sync2: a writer is not alone in the rwlock");
+    s2_rw_counter++;
+    atomic_fetch_add(&s2_rw_writes, 1);
+    atomic_fetch_sub(&s2_writers, 1);
+}
+
+static void s2_read_section(void)
+{
+    atomic_fetch_add(&s2_readers, 1);
+    if (atomic_load(&s2_writers) != 0)
+        fail("sync2: a reader is inside the rwlock with a writer");
+    atomic_fetch_add(&s2_rw_reads, 1);
+    atomic_fetch_sub(&s2_readers, 1);
+}
+
+static void s2_rwlock_op(struct slot *s, uint64_t r)
+{
+    uint64_t t = (r >> 20) % (300u * NS_PER_US), start = parker_now_ns();
+    int res = PARKER_OK, write = (r >> 8) % 3u == 0;
+    enter(s, OP_RWLOCK, &s2_rw, t);
+    switch ((r >> 12) % 4u) {
+    case 0:
+        if (write)
+            parker_rwlock_wrlock(&s2_rw);
+        else
+            parker_rwlock_rdlock(&s2_rw);
+        break;
+    case 1:
+        res = write ? parker_rwlock_trywrlock(&s2_rw) : parker_rwlock_tryrdlock(&s2_rw);
+        break;
+    default:
+        res = write ? parker_rwlock_wrlock_timeout(&s2_rw, t)
+                    : parker_rwlock_rdlock_timeout(&s2_rw, t);
+        if (res == PARKER_TIMEDOUT)
+            s2_check_timeout(write ? "wrlock_timeout" : "rdlock_timeout", s->id, t, start);
+        break;
+    }
+    leave(s);
+    if (res != PARKER_OK) {
+        atomic_fetch_add(&s2_rw_timeouts, 1);
+        return;
+    }
+    if (write) {
+        s2_write_section();
+        if ((r >> 16) % 4u == 0) {
+            parker_rwlock_downgrade(&s2_rw);
+            s2_read_section();
+            parker_rwlock_rdunlock(&s2_rw);
+        } else {
+            parker_rwlock_wrunlock(&s2_rw);
+        }
+    } else {
+        s2_read_section();
+        parker_rwlock_rdunlock(&s2_rw);
+    }
+}
+
+static void s2_sem_op(struct slot *s, uint64_t r)
+{
+    uint64_t t = (r >> 20) % (300u * NS_PER_US), start = parker_now_ns();
+    int res = PARKER_OK;
+    /* Posts bring 0.5 units per operation and waits ask for 0.67, so the
+     * count keeps running dry and waiters really queue. */
+    if ((r >> 8) % 3u == 0) {
+        uint32_t n = (uint32_t)((r >> 12) % 2u) + 1u;
+        atomic_fetch_add(&s2_posted, n); /* counted before: a take never outruns it */
+        parker_sem_post(&s2_sem, n);
+        return;
+    }
+    enter(s, OP_SEM_WAIT, &s2_sem, t);
+    switch ((r >> 12) % 4u) {
+    case 0:
+        parker_sem_wait(&s2_sem);
+        break;
+    case 1:
+        res = parker_sem_trywait(&s2_sem);
+        break;
+    default:
+        res = parker_sem_wait_timeout(&s2_sem, t);
+        if (res == PARKER_TIMEDOUT)
+            s2_check_timeout("sem_wait_timeout", s->id, t, start);
+        break;
+    }
+    leave(s);
+    if (res == PARKER_OK) {
+        uint64_t taken = atomic_fetch_add(&s2_taken, 1) + 1;
+        if (taken > atomic_load(&s2_posted))
+            fail("sync2: %" PRIu64 " semaphore units taken but only %" PRIu64 " posted", taken,
+                 atomic_load(&s2_posted));
+    } else {
+        atomic_fetch_add(&s2_sem_timeouts, 1);
+    }
+}
+
+static void s2_waitgroup_op(struct slot *s, uint64_t r)
+{
+    if ((r >> 8) % 2u == 0) {
+        int32_t k = (int32_t)((r >> 12) % 3u) + 1;
+        parker_waitgroup_add(&s2_wg, k);
+        pause_ns((r >> 24) % (50u * NS_PER_US));
+        while (k-- > 0)
+            parker_waitgroup_done(&s2_wg);
+    } else {
+        /* Only timed waits: other threads may keep the count above zero. */
+        uint64_t t = (r >> 20) % (500u * NS_PER_US), start = parker_now_ns();
+        int res;
+        enter(s, OP_WG_WAIT, &s2_wg, t);
+        res = parker_waitgroup_wait(&s2_wg, t);
+        leave(s);
+        if (res == PARKER_OK) {
+            atomic_fetch_add(&s2_wg_oks, 1);
+        } else {
+            atomic_fetch_add(&s2_wg_timeouts, 1);
+            s2_check_timeout("waitgroup_wait", s->id, t, start);
+        }
+    }
+}
+
+static void *s2_main(void *arg)
+{
+    struct slot *s = (struct slot *)arg;
+    uint64_t rng = opt.seed ^ ((uint64_t)(uintptr_t)s * UINT64_C(0x8EBC6AF09C88C6E3)) ^ 7u;
+    while (!atomic_load(&stop)) {
+        uint64_t r = rng_next(&rng);
+        switch (r % 3u) {
+        case 0:
+            s2_rwlock_op(s, r);
+            break;
+        case 1:
+            s2_sem_op(s, r);
+            break;
+        default:
+            s2_waitgroup_op(s, r);
+            break;
+        }
+        if ((r >> 40) % 8u == 0)
+            pause_ns((r >> 44) % (100u * NS_PER_US));
+    }
+    atomic_fetch_sub(&s2_alive, 1);
+    return NULL;
+}
+
+/* Three threads, phases of a barrier of 3.  They leave together: after each
+ * phase the serial thread publishes whether to stop, and a second wait
+ * orders that write before everyone reads it. */
+#define S2_BARRIER_THREADS 3
+static parker_barrier_t s2_bar;
+static unsigned s2_bar_data[S2_BARRIER_THREADS];
+static int s2_bar_quit;                  /* plain: written by the serial thread */
+static _Atomic uint64_t s2_bar_phases, s2_bar_returns;
+
+static void *s2_barrier_main(void *arg)
+{
+    struct slot *s = (struct slot *)arg;
+    unsigned round, k;
+    for (round = 1;; round++) {
+        int serial;
+        s2_bar_data[s->id] = round;
+        enter(s, OP_BARRIER_WAIT, &s2_bar, round);
+        serial = parker_barrier_wait(&s2_bar);
+        leave(s);
+        atomic_fetch_add(&s2_bar_returns, 1);
+        for (k = 0; k < S2_BARRIER_THREADS; k++)
+            if (s2_bar_data[k] != round)
+                fail("barrier %d: phase %u sees thread %u at %u", s->id, round, k,
+                     s2_bar_data[k]);
+        if (serial) {
+            atomic_fetch_add(&s2_bar_phases, 1);
+            s2_bar_quit = atomic_load(&stop);
+            /* A steady supply of semaphore units, so that untimed waits of
+             * the sync2 threads always end (they may all be waiting). */
+            atomic_fetch_add(&s2_posted, 1);
+            parker_sem_post(&s2_sem, 1);
+        }
+        enter(s, OP_BARRIER_WAIT, &s2_bar, round);
+        serial = parker_barrier_wait(&s2_bar);
+        leave(s);
+        if (s2_bar_quit)
+            break;
+    }
+    return NULL;
+}
+
+/* After stop: untimed semaphore waits end only when units come. */
+static void s2_release_all(void)
+{
+    atomic_fetch_add(&s2_posted, opt.sync2_threads);
+    parker_sem_post(&s2_sem, opt.sync2_threads);
+}
+
+static void s2_check_end(void)
+{
+    uint64_t posted = atomic_load(&s2_posted), taken = atomic_load(&s2_taken);
+    uint64_t phases = atomic_load(&s2_bar_phases);
+    printf("stress: sync2: rwlock %" PRIu64 " writes, %" PRIu64 " reads, %" PRIu64
+           " timed/try gave up; sem %" PRIu64 " posted, %" PRIu64 " taken, %" PRIu64
+           " gave up; waitgroup %" PRIu64 " PARKER_OK, %" PRIu64
+           " PARKER_TIMEDOUT; barrier %" PRIu64 " phases\n",
+           atomic_load(&s2_rw_writes), atomic_load(&s2_rw_reads), atomic_load(&s2_rw_timeouts),
+           posted, taken, atomic_load(&s2_sem_timeouts), atomic_load(&s2_wg_oks),
+           atomic_load(&s2_wg_timeouts), phases);
+    if ((uint64_t)s2_rw_counter != atomic_load(&s2_rw_writes))
+        fail("sync2: rwlock counter %ld, %" PRIu64 " write sections", s2_rw_counter,
+             atomic_load(&s2_rw_writes));
+    if (parker_rwlock_trywrlock(&s2_rw) != PARKER_OK)
+        fail("sync2: the rwlock is not free at the end");
+    else
+        parker_rwlock_wrunlock(&s2_rw);
+    if (posted != taken + parker_sem_value(&s2_sem))
+        fail("sync2: %" PRIu64 " units posted, %" PRIu64 " taken, %u left", posted, taken,
+             parker_sem_value(&s2_sem));
+    if (parker_waitgroup_count(&s2_wg) != 0)
+        fail("sync2: wait group count %d at the end", (int)parker_waitgroup_count(&s2_wg));
+    if (atomic_load(&s2_bar_returns) != S2_BARRIER_THREADS * phases)
+        fail("sync2: %" PRIu64 " barrier returns for %" PRIu64 " phases",
+             atomic_load(&s2_bar_returns), phases);
+    if (opt.sync2_threads > 0 &&
+        (atomic_load(&s2_rw_writes) == 0 || taken == 0 || atomic_load(&s2_wg_oks) == 0 ||
+         phases == 0))
+        fail("sync2: no traffic at all");
+}
 #endif /* PARKER_STRESS_SYNC */
 
 /* ------------------------------------------------------------ watchdog */
@@ -797,19 +1060,22 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--lot-waiters") == 0) opt.lot_waiters = parse_uint(a, v);
         else if (strcmp(a, "--lot-wakers") == 0) opt.lot_wakers = parse_uint(a, v);
         else if (strcmp(a, "--sync-threads") == 0) opt.sync_threads = parse_uint(a, v);
+        else if (strcmp(a, "--sync2-threads") == 0) opt.sync2_threads = parse_uint(a, v);
         else if (strcmp(a, "--hang-seconds") == 0) opt.hang_seconds = parse_uint(a, v);
         else if (strcmp(a, "--seed") == 0) opt.seed = parse_uint(a, v);
         else if (strcmp(a, "--selftest-hang") == 0) { selftest_hang = 1; continue; }
         else {
             fprintf(stderr, "usage: stress [--seconds N] [--owners N] [--unparkers N] "
                             "[--lot-waiters N] [--lot-wakers N] [--sync-threads N] "
+                            "[--sync2-threads N] "
                             "[--hang-seconds N] [--seed N] [--selftest-hang]\n");
             return 64;
         }
         i++;
     }
     if (opt.owners == 0 || opt.unparkers == 0 || opt.hang_seconds == 0 ||
-        opt.owners + opt.unparkers + opt.lot_waiters + opt.lot_wakers + opt.sync_threads + 2 >
+        opt.owners + opt.unparkers + opt.lot_waiters + opt.lot_wakers + opt.sync_threads +
+                opt.sync2_threads + 2 + S2_THREADS_EXTRA >
             MAX_THREADS) {
         fprintf(stderr, "stress: need owners, unparkers, hang-seconds > 0 and < %d threads\n",
                 MAX_THREADS);
@@ -825,14 +1091,15 @@ int main(int argc, char **argv)
 #endif
 #if !defined(PARKER_STRESS_SYNC)
     opt.sync_threads = 0;
+    opt.sync2_threads = 0;
 #endif
     if (opt.seed == 0)
         opt.seed = parker_now_ns() | 1u;
 
     printf("stress: backend %s, %u s, %u owners, %u unparkers, %u lot waiters, %u lot wakers, "
-           "%u sync threads%s, hang limit %u s, seed %" PRIu64 "\n",
+           "%u sync threads, %u sync2 threads%s, hang limit %u s, seed %" PRIu64 "\n",
            parker_backend(), opt.seconds, opt.owners, opt.unparkers, opt.lot_waiters,
-           opt.lot_wakers, opt.sync_threads,
+           opt.lot_wakers, opt.sync_threads, opt.sync2_threads,
 #if defined(PARKER_STRESS_LOT)
            "",
 #else
@@ -886,6 +1153,18 @@ int main(int argc, char **argv)
     if (opt.sync_threads > 0 &&
         pthread_create(&threads[n_threads++], NULL, sync_ticker_main, new_slot("sync-ticker", 0)) != 0)
         return 1;
+    atomic_store(&s2_alive, (int)opt.sync2_threads);
+    for (k = 0; k < opt.sync2_threads; k++)
+        if (pthread_create(&threads[n_threads++], NULL, s2_main, new_slot("sync2", (int)k)) != 0)
+            return 1;
+    if (opt.sync2_threads > 0) {
+        if (parker_barrier_init(&s2_bar, S2_BARRIER_THREADS) != PARKER_OK)
+            return 1;
+        for (k = 0; k < S2_BARRIER_THREADS; k++)
+            if (pthread_create(&threads[n_threads++], NULL, s2_barrier_main,
+                               new_slot("barrier", (int)k)) != 0)
+                return 1;
+    }
 #endif
 
     pause_ns((uint64_t)opt.seconds * NS_PER_S);
@@ -894,6 +1173,10 @@ int main(int argc, char **argv)
     /* Untimed condition and event waits end only when released. */
     while (atomic_load(&sync_alive) > 0) {
         sync_release_all();
+        pause_ns(NS_PER_S / 1000u);
+    }
+    while (atomic_load(&s2_alive) > 0) {
+        s2_release_all();
         pause_ns(NS_PER_S / 1000u);
     }
 #endif
@@ -938,6 +1221,7 @@ int main(int argc, char **argv)
 #endif
 #if defined(PARKER_STRESS_SYNC)
     sync_check_end();
+    s2_check_end();
 #endif
     free(owners);
     if (atomic_load(&failures) != 0) {
