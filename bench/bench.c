@@ -32,6 +32,7 @@
 /* ------------------------------------------------------------------ */
 static const bench_contender *const all_contenders[] = {
     &bench_raw_futex,
+    &bench_spin_futex,
 #if defined(BENCH_HAVE_LIBPARKER_FUTEX)
     &bench_libparker_futex,
 #endif

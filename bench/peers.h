@@ -6,6 +6,7 @@
 #include "contender.h"
 
 extern const bench_contender bench_raw_futex;
+extern const bench_contender bench_spin_futex;
 extern const bench_contender bench_pthread_cond;
 extern const bench_contender bench_sem;
 #if defined(BENCH_HAVE_LIBPARKER_FUTEX)
