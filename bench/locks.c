@@ -140,8 +140,23 @@ static const bench_barrier_ops *barriers[MAXC];
 static const bench_once_ops *onces[MAXC];
 static size_t nmutex, nrw, nqueue, nsem, nbarrier, nonce;
 
+/* Every contender name in a fixed order (libparker first, then C, C++, Rust),
+ * for the report and the plot data, whatever order a repetition ran them in. */
+static const char *canon[6 * MAXC];
+static size_t ncanon;
+static void canon_add(const char *name)
+{
+    size_t i;
+    for (i = 0; i < ncanon; i++)
+        if (!strcmp(canon[i], name))
+            return;
+    if (ncanon < 6 * MAXC)
+        canon[ncanon++] = name;
+}
+
 static void gather(void)
 {
+    size_t i;
     GATHER(bench_mutex_ops, mutexes, nmutex, bench_parker_mutexes, bench_c_mutexes,
            bench_cxx_mutexes, bench_rust_mutexes);
     GATHER(bench_rwlock_ops, rwlocks, nrw, bench_parker_rwlocks, bench_c_rwlocks,
@@ -153,6 +168,18 @@ static void gather(void)
            bench_cxx_barriers);
     GATHER(bench_once_ops, onces, nonce, bench_parker_onces, bench_c_onces, bench_cxx_onces,
            bench_rust_onces);
+    for (i = 0; i < nmutex; i++)
+        canon_add(mutexes[i]->name);
+    for (i = 0; i < nqueue; i++)
+        canon_add(queues[i]->name);
+    for (i = 0; i < nonce; i++)
+        canon_add(onces[i]->name);
+    for (i = 0; i < nrw; i++)
+        canon_add(rwlocks[i]->name);
+    for (i = 0; i < nsem; i++)
+        canon_add(sems[i]->name);
+    for (i = 0; i < nbarrier; i++)
+        canon_add(barriers[i]->name);
 }
 
 /* ---- results ------------------------------------------------------------------
@@ -922,44 +949,93 @@ static void fmtv(char *b, size_t n, double v)
         snprintf(b, n, "%.2f", v);
 }
 
+static void print_row(const struct section *s, const struct rec *r)
+{
+    const char *who;
+    double ref, best, md, mn, mx;
+    char b1[24], b2[24], b3[24], cell[80];
+    int m;
+    stats(r, &md, &mn, &mx);
+    fmtv(b1, sizeof b1, md);
+    fmtv(b2, sizeof b2, mn);
+    fmtv(b3, sizeof b3, mx);
+    snprintf(cell, sizeof cell, "%s [%s-%s]", b1, b2, b3);
+    printf("  %-24s %22s", r->contender, cell);
+    for (m = 1; m < 5 && s->metrics[m]; m++) {
+        fmtv(b1, sizeof b1, med_of(s->name, r->workload, r->contender, s->metrics[m]));
+        printf(" %12s", b1);
+    }
+    ref = med_of(s->name, r->workload, s->reference, s->primary);
+    best = best_peer(s, r->workload, &who);
+    snprintf(b1, sizeof b1, "%.2fx", md / ref);
+    snprintf(b2, sizeof b2, "%.2fx", md / best);
+    printf(" %8s %8s\n", isnan(ref) ? "-" : b1, isnan(best) ? "-" : b2);
+}
+
+/* Workloads in the order they were first measured, contenders in canon
+ * order. */
 static void print_section(const struct section *s)
 {
-    size_t i;
-    const char *lastw = "";
+    size_t i, j, k;
     printf("\n== %s\n", s->title);
     for (i = 0; i < nrecs; i++) {
         const struct rec *r = &recs[i];
         const char *who;
-        double ref, best, md, mn, mx;
-        char b1[24], b2[24], b3[24], cell[80];
-        int m;
+        int m, first = 1;
         if (strcmp(r->section, s->name) || strcmp(r->metric, s->primary))
             continue;
-        if (strcmp(r->workload, lastw) != 0) {
-            lastw = r->workload;
-            best = best_peer(s, r->workload, &who);
-            printf("\n  %s   (best peer: %s)\n  %-24s %22s", r->workload, who, "contender",
-                   s->primary);
-            for (m = 1; m < 5 && s->metrics[m]; m++)
-                printf(" %12s", s->metrics[m]);
-            printf(" %8s %8s\n", "vs ref", "vs best");
+        for (j = 0; j < i; j++)
+            if (!strcmp(recs[j].section, s->name) && !strcmp(recs[j].metric, s->primary) &&
+                !strcmp(recs[j].workload, r->workload))
+                first = 0;
+        if (!first)
+            continue;
+        (void)best_peer(s, r->workload, &who);
+        printf("\n  %s   (best peer: %s)\n  %-24s %22s", r->workload, who, "contender",
+               s->primary);
+        for (m = 1; m < 5 && s->metrics[m]; m++)
+            printf(" %12s", s->metrics[m]);
+        printf(" %8s %8s\n", "vs ref", "vs best");
+        for (k = 0; k < ncanon; k++) {
+            const struct rec *c = find_rec(s->name, r->workload, canon[k], s->primary);
+            if (c != NULL)
+                print_row(s, c);
         }
-        stats(r, &md, &mn, &mx);
-        fmtv(b1, sizeof b1, md);
-        fmtv(b2, sizeof b2, mn);
-        fmtv(b3, sizeof b3, mx);
-        snprintf(cell, sizeof cell, "%s [%s-%s]", b1, b2, b3);
-        printf("  %-24s %22s", r->contender, cell);
-        for (m = 1; m < 5 && s->metrics[m]; m++) {
-            fmtv(b1, sizeof b1, med_of(s->name, r->workload, r->contender, s->metrics[m]));
-            printf(" %12s", b1);
-        }
-        ref = med_of(s->name, r->workload, s->reference, s->primary);
-        best = best_peer(s, r->workload, &who);
-        snprintf(b1, sizeof b1, "%.2fx", md / ref);
-        snprintf(b2, sizeof b2, "%.2fx", md / best);
-        printf(" %8s %8s\n", isnan(ref) ? "-" : b1, isnan(best) ? "-" : b2);
     }
+}
+
+/* The mutex grid at a glance: one row per cell, a column per contender
+ * (median Mops/s), and libparker's ratio to the best peer. */
+static void print_grid_summary(void)
+{
+    size_t k, ti, ii, oi;
+    char w[40], b[24];
+    const char *who;
+    printf("\n== Mutex grid at a glance: median Mops/s per cell (higher is better)\n\n  %-22s",
+           "threads/inside/between");
+    for (k = 0; k < nmutex; k++)
+        printf(" %10.10s", mutexes[k]->name);
+    printf(" %9s %9s\n", "ours/best", "our jain");
+    for (ti = 0; ti < NGT; ti++)
+        for (ii = 0; ii < NGI; ii++)
+            for (oi = 0; oi < NGO; oi++) {
+                double mine, best;
+                grid_label(w, sizeof w, grid_threads[ti], grid_in[ii], grid_out[oi]);
+                printf("  %2u / %4u ns / %4u ns ", grid_threads[ti], grid_in[ii], grid_out[oi]);
+                for (k = 0; k < nmutex; k++) {
+                    fmtv(b, sizeof b, med_of("mutex", w, mutexes[k]->name, "Mops/s"));
+                    printf(" %10s", b);
+                }
+                mine = med_of("mutex", w, "parker_mutex", "Mops/s");
+                best = best_peer(&sections[1], w, &who);
+                snprintf(b, sizeof b, "%.2fx", mine / best);
+                printf(" %9s", isnan(mine) ? "-" : b);
+                fmtv(b, sizeof b, med_of("mutex", w, "parker_mutex", "jain"));
+                printf(" %9s\n", b);
+            }
+    printf("  (column names cut to 10 characters; order: ");
+    for (k = 0; k < nmutex; k++)
+        printf("%s%s", mutexes[k]->name, k + 1 < nmutex ? ", " : ")\n");
 }
 
 /* ---- targets ------------------------------------------------------------------------------ */
@@ -1131,15 +1207,14 @@ static void write_matrix(const char *dir, const char *file, const char *section,
     char path[512], seen[MAXC][32];
     size_t ns = 0, i, k, wi;
     FILE *f;
-    for (i = 0; i < nrecs; i++) {
-        int dup = 0;
-        if (strcmp(recs[i].section, section) || strcmp(recs[i].metric, metric))
-            continue;
-        for (k = 0; k < ns; k++)
-            dup |= !strcmp(seen[k], recs[i].contender);
-        if (!dup && ns < MAXC)
-            snprintf(seen[ns++], sizeof seen[0], "%s", recs[i].contender);
-    }
+    for (k = 0; k < ncanon; k++)
+        for (i = 0; i < nrecs; i++)
+            if (!strcmp(recs[i].section, section) && !strcmp(recs[i].metric, metric) &&
+                !strcmp(recs[i].contender, canon[k])) {
+                if (ns < MAXC)
+                    snprintf(seen[ns++], sizeof seen[0], "%s", canon[k]);
+                break;
+            }
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if ((f = fopen(path, "w")) == NULL)
         die("cannot write a plot data file");
@@ -1269,6 +1344,7 @@ int main(int argc, char **argv)
            "(POSIX) object, 'vs best' = ratio to the best peer in this cell (libparker and the\n"
            "TTAS reference excluded from 'best').  For throughput higher is better, for\n"
            "times lower.  Latencies in us; jain = Jain's fairness index over per-thread counts.\n");
+    print_grid_summary();
     for (s = 0; s < NSECT; s++)
         print_section(&sections[s]);
     print_sizes();

@@ -21,12 +21,15 @@
  *              system call: the lot's own cost)
  *
  * Every number is the unparker's wall time divided by the count.  The
+ * unparker runs on the first CPU and every waiter on the last, so the woken
+ * threads never preempt the unparker (on 2 cores they otherwise take its
+ * CPU after each wake-up, and the scheduler's cost swamps the lot's).  The
  * waiters park through the conditional park (park_if / parking_lot_core's
  * park) whose validate callback counts them under the bucket lock, so the
  * harness knows every one is queued before it times anything.  Repetitions
  * interleave the contenders; the table shows medians and the spread.
  *
- *   parker_lotscale [--quick] [--reps N] [--csv FILE] [--dat FILE]
+ *   parker_lotscale [--quick] [--reps N] [--csv FILE] [--datdir DIR]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -34,6 +37,7 @@
 #include <parker_lot.h>
 
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
@@ -127,6 +131,20 @@ static void die(const char *what)
     fprintf(stderr, "parker_lotscale: %s\n", what);
     exit(2);
 }
+static void pin_to_cpu(pthread_attr_t *attr, int last)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (n < 2)
+        return;
+    CPU_ZERO(&set);
+    CPU_SET(last ? (int)n - 1 : 0, &set);
+    if (attr != NULL)
+        (void)pthread_attr_setaffinity_np(attr, sizeof set, &set);
+    else
+        (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -256,8 +274,8 @@ int main(int argc, char **argv)
     const size_t *sizes = full_sizes;
     size_t nsizes = sizeof full_sizes / sizeof full_sizes[0];
     int reps = 3, r, i;
-    const char *csv_path = NULL, *dat_path = NULL;
-    FILE *csv = NULL, *dat = NULL;
+    const char *csv_path = NULL, *dat_dir = NULL;
+    FILE *csv = NULL;
     double *res;
     size_t si, o, k;
 
@@ -272,16 +290,17 @@ int main(int argc, char **argv)
                 reps = 1;
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv_path = argv[++i];
-        } else if (strcmp(argv[i], "--dat") == 0 && i + 1 < argc) {
-            dat_path = argv[++i];
+        } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
+            dat_dir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_lotscale [--quick] [--reps N] [--csv FILE] [--dat FILE]\n");
+            fprintf(stderr, "usage: parker_lotscale [--quick] [--reps N] [--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }
     res = (double *)calloc(nsizes * NOPS * NS * (size_t)reps, sizeof *res);
     if (res == NULL)
         die("out of memory");
+    pin_to_cpu(NULL, 0);
 #define RES(s, o, m, r) res[(((s) * NOPS + (o)) * NS + (m)) * (size_t)reps + (size_t)(r)]
 
     for (si = 0; si < nsizes; si++) {
@@ -300,6 +319,7 @@ int main(int argc, char **argv)
             die("out of memory");
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 128 * 1024);
+        pin_to_cpu(&attr, 1);
         for (k = 0; k < n; k++) {
             wa[k].p = &p;
             wa[k].idx = k;
@@ -328,8 +348,6 @@ int main(int argc, char **argv)
 
     if (csv_path && (csv = fopen(csv_path, "w")) == NULL)
         die("cannot write the CSV file");
-    if (dat_path && (dat = fopen(dat_path, "w")) == NULL)
-        die("cannot write the plot data file");
     printf("The lot at scale: ns per waiter (miss: ns per call); median [min-max] of %d "
            "interleaved repetitions\n\n",
            reps);
@@ -343,17 +361,9 @@ int main(int argc, char **argv)
             fprintf(csv, ",rep%d", r + 1);
         fprintf(csv, "\n");
     }
-    if (dat) {
-        fprintf(dat, "# waiters contender, then median min max per measurement (ns)\nlabel");
-        for (k = 0; k < NS; k++)
-            fprintf(dat, " %s min max", s_key[k]);
-        fprintf(dat, "\n");
-    }
     for (si = 0; si < nsizes; si++)
         for (o = 0; o < NOPS; o++) {
             printf("%-7zu %-17s", sizes[si], all_ops[o]->name);
-            if (dat)
-                fprintf(dat, "%s@%zu", all_ops[o]->name, sizes[si]);
             for (k = 0; k < NS; k++) {
                 double v[64], med;
                 char cell[64];
@@ -364,8 +374,6 @@ int main(int argc, char **argv)
                 med = nr % 2 ? v[nr / 2] : (v[nr / 2 - 1] + v[nr / 2]) / 2;
                 snprintf(cell, sizeof cell, "%.0f [%.0f-%.0f]", med, v[0], v[nr - 1]);
                 printf(" %20s", cell);
-                if (dat)
-                    fprintf(dat, " %.1f %.1f %.1f", med, v[0], v[nr - 1]);
                 if (csv) {
                     fprintf(csv, "lotscale_%s,%s,%zu,%s,%.1f", s_key[k], all_ops[o]->name,
                             sizes[si], k == S_MISS ? "ns/call" : "ns/waiter", med);
@@ -375,8 +383,6 @@ int main(int argc, char **argv)
                 }
             }
             printf("\n");
-            if (dat)
-                fprintf(dat, "\n");
         }
     printf("\nmiss = unpark_one of an address nobody waits on (walks one bucket) with N waiters\n"
            "on distinct addresses; one-dist = unpark_one of each of N distinct addresses;\n"
@@ -389,8 +395,33 @@ int main(int argc, char **argv)
 #endif
     if (csv)
         fclose(csv);
-    if (dat)
-        fclose(dat);
+    /* Plot data for bench/plot.gp: per measurement, a row per waiter count
+     * and per contender median min max (ns). */
+    for (k = 0; dat_dir != NULL && k < NS; k++) {
+        char path[512];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/lotscale-%s.dat", dat_dir, s_key[k]);
+        if ((f = fopen(path, "w")) == NULL)
+            die("cannot write a plot data file");
+        fprintf(f, "waiters");
+        for (o = 0; o < NOPS; o++)
+            fprintf(f, " %s min max", all_ops[o]->name);
+        fprintf(f, "\n");
+        for (si = 0; si < nsizes; si++) {
+            fprintf(f, "%zu", sizes[si]);
+            for (o = 0; o < NOPS; o++) {
+                double v[64];
+                int nr = reps < 64 ? reps : 64;
+                for (r = 0; r < nr; r++)
+                    v[r] = RES(si, o, k, r);
+                qsort(v, (size_t)nr, sizeof v[0], cmp_double);
+                fprintf(f, " %.1f %.1f %.1f", nr % 2 ? v[nr / 2] : (v[nr / 2 - 1] + v[nr / 2]) / 2,
+                        v[0], v[nr - 1]);
+            }
+            fprintf(f, "\n");
+        }
+        fclose(f);
+    }
     free(res);
     return 0;
 }
