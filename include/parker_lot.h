@@ -28,18 +28,41 @@
  *     thread when its park returns PARKER_OK.
  *   - No allocation, ever: a waiter's queue entry lives on its own stack.
  *
- * Callbacks (parker_lot_unpark_fn, the validate and before-sleep callbacks,
- * the requeue callback) must not call into the lot for an address that
- * hashes to a queue they run under (in practice: must not call the lot at
- * all, except where a callback's comment says otherwise), must not block for
- * long (they hold a queue lock that unrelated addresses share) and must not
- * unwind (longjmp, C++ exceptions) out of the library.  Doing so is
- * undefined.
+ * Usage rules
+ * -----------
+ *   - Callbacks run under a queue lock: every validate, timed_out, unpark,
+ *     filter and requeue callback (not before_sleep, which runs outside the
+ *     lock and may call the lot).  They must not call any parker_lot_*
+ *     function: the lot detects that (a thread-local flag) and aborts with
+ *     "libparker: parker_lot_...: called from a lot callback".  They must not
+ *     block or run long (the lock is shared with unrelated addresses that
+ *     hash to the same queue) and must not unwind (longjmp, C++ exceptions)
+ *     out of the library; doing so is undefined.
+ *   - A lot wait uses a parker of its own, on the waiter's stack: it never
+ *     consumes the token of the thread's parker_self() parker, and a
+ *     parker_unpark of that parker does not end a lot wait.
+ *   - unpark_one wakes the longest waiter whatever it waits for: if threads
+ *     wait on one address for different things (a reader and a writer, a
+ *     lock and a condition), an unpark_one meant for one kind can wake the
+ *     other, which re-checks and parks again while the thread that should
+ *     have woken sleeps on.  Give each kind its own address, or wake with
+ *     unpark_all or unpark_filter.
+ *   - The atomic compare is the lot's only protection against lost
+ *     wake-ups.  A validate that always agrees (or park_ex's NULL validate)
+ *     parks unconditionally: a wake that came before the thread was queued
+ *     is lost.  Use that only when the waker can know that the thread is
+ *     queued (before_sleep told it) or when a timeout re-checks.
+ *   - An address is a key while a thread waits on it: its memory may be
+ *     reused or freed only after every wait on it has returned (a new
+ *     object at the same address would share the old one's queue).
+ *     parker_lot_park reads the word, so it must also stay mapped.
  *
  * fork: in a child process only the forking thread exists, so every queued
- * entry and every held queue lock belongs to a dead thread.  The lot
- * registers parker_lot_after_fork with pthread_atfork (POSIX systems, the
- * first time any lot function runs), so a child can use the lot at once.
+ * entry and every held queue lock belongs to a dead thread.  On POSIX
+ * systems the lot registers parker_lot_after_fork with pthread_atfork when
+ * the library is loaded (a constructor; before any lot call, so a fork can
+ * never catch the registration half done, and a user's prepare handler may
+ * use the lot), so a child can use the lot at once.
  *
  * Results are the pinned values of parker.h plus PARKER_AGAIN.
  */
@@ -81,9 +104,11 @@ typedef void (*parker_lot_unpark_fn)(void *arg, void *park_arg, int has_more_wai
  * the word atomically too (any memory order); the lot never writes it.
  * expected is read with a plain load and may be unaligned.
  *
- * timeout_ns is relative, on parker_now_ns()'s clock; 0 never sleeps (after
- * the compare); PARKER_FOREVER (UINT64_MAX) never expires.  park_arg is
- * handed to the unparker's parker_lot_unpark_fn.
+ * timeout_ns is relative, on parker_now_ns()'s clock; 0 compares under the
+ * queue lock and returns without ever being queued (PARKER_TIMEDOUT if
+ * equal, PARKER_AGAIN if not), so no unpark can pick the caller;
+ * PARKER_FOREVER (UINT64_MAX) never expires.  park_arg is handed to the
+ * unparker's parker_lot_unpark_fn.
  *
  * Returns
  *   PARKER_OK       an unpark_one, unpark_all or requeue-with-wake chose
@@ -110,8 +135,9 @@ PARKER_API int parker_lot_park(const void *address, const void *expected, size_t
 
 /*
  * As parker_lot_park with an absolute deadline on parker_now_ns()'s clock.
- * A deadline at or before now never sleeps (PARKER_TIMEDOUT after an equal
- * compare, PARKER_AGAIN after an unequal one); PARKER_FOREVER never expires.
+ * A deadline at or before now never sleeps and is never queued
+ * (PARKER_TIMEDOUT after an equal compare, PARKER_AGAIN after an unequal
+ * one); PARKER_FOREVER never expires.
  */
 PARKER_API int parker_lot_park_until(const void *address, const void *expected, size_t size,
                                      uint64_t deadline_ns, void *park_arg);
@@ -143,8 +169,8 @@ PARKER_API size_t parker_lot_unpark_all(const void *address);
  * are dead and a lock one of them held would otherwise stay held forever.
  *
  * On POSIX systems the lot registers this function with pthread_atfork (as a
- * child handler) the first time any parker_lot_* function is called, so a
- * program does not need to call it.  Call it yourself only in a child created
+ * child handler) when the library is loaded, so a program does not need to
+ * call it.  Call it yourself only in a child created
  * by a fork that bypassed pthread_atfork handlers (a raw clone/fork system
  * call), before any other lot call, while the child has one thread.
  * Calling it while other threads of the process use the lot is undefined
@@ -164,8 +190,14 @@ PARKER_API void parker_lot_after_fork(void);
  * queue lock was released, just before the caller sleeps: the place to
  * release a user-level lock that the waker needs (condition variables).  It
  * may call the lot, including an unpark of `address` that wakes the caller
- * itself (its park then returns PARKER_OK at once).  It runs also when the
- * deadline has already passed.
+ * itself (its park then returns PARKER_OK at once).  It runs exactly when
+ * validate returned nonzero, so exactly when the result is PARKER_OK or
+ * PARKER_TIMEDOUT: also when the deadline had passed before the call.  Then
+ * the caller is not queued (nobody could pick a thread that will not wait):
+ * the call validates, runs before_sleep and returns PARKER_TIMEDOUT, and an
+ * unpark from before_sleep finds nobody.  A condition variable relies on
+ * this: its before_sleep unlocks the mutex, so every PARKER_OK or
+ * PARKER_TIMEDOUT return means "it was unlocked; lock it again".
  *
  * address is any non-NULL pointer, used only as a key (no alignment needed,
  * never dereferenced).  deadline_ns as in parker_lot_park_until.
@@ -197,7 +229,8 @@ PARKER_API int parker_lot_park_if(const void *address, parker_lot_validate_fn va
  *
  * Returns the number of threads woken; *requeued (if not NULL) receives the
  * number moved.  from == to is allowed (moved threads go to the tail).  NULL
- * addresses have no waiters.  Any thread.
+ * is no address: from == NULL has no waiters, and to == NULL moves nobody
+ * (as max_requeue == 0; the wake-ups still happen).  Any thread.
  */
 typedef void (*parker_lot_requeue_fn)(void *arg, size_t woken, size_t requeued);
 
@@ -251,14 +284,24 @@ typedef void (*parker_lot_timed_out_fn)(void *arg, const void *address, int was_
 
 /*
  * parker_lot_park_if with the extras:
- *   validate      NULL means "always park";
- *   timed_out     NULL or a hook as above (arg is passed to it);
+ *   validate      NULL means "always park" (see the usage rules);
+ *   timed_out     NULL or a hook as above (arg is passed to it); it runs
+ *                 exactly when the result is PARKER_TIMEDOUT, under the
+ *                 queue lock, after the caller left the queue; with a
+ *                 deadline that had passed before the call (never queued)
+ *                 it runs right after validate, was_last_waiter then saying
+ *                 whether nobody else waits on `address`;
  *   wait_since_ns when the caller's wait began on parker_now_ns()'s clock, for
  *                 be_fair: a lock whose waiter wakes, loses the race and parks
  *                 again passes the time of its first park, so that its wait is
  *                 measured from there; 0 means "now";
  *   unpark_token  if not NULL, receives the token of the waker's callback
- *                 when the result is PARKER_OK (0 from plain unparks).
+ *                 when the result is PARKER_OK (0 from plain unparks), also
+ *                 when the waker chose the caller just as its deadline
+ *                 passed; untouched for other results.
+ * Order of the callbacks: validate (under the lock), before_sleep (outside),
+ * then timed_out (under the lock) if the deadline passes first; with a
+ * deadline already past: validate, timed_out, before_sleep.
  * Returns as parker_lot_park_if; address is a key only (never dereferenced).
  */
 PARKER_API int parker_lot_park_ex(const void *address, parker_lot_validate_fn validate,
@@ -271,7 +314,8 @@ PARKER_API int parker_lot_park_ex(const void *address, parker_lot_validate_fn va
  * As parker_lot_unpark_one, with the result and the token.  fn (may be NULL:
  * token 0) runs exactly once under the queue lock with unparked 0 or 1,
  * have_more_waiters, be_fair and the woken waiter's park_arg.  Returns 1 if
- * a thread was woken, else 0.
+ * a thread was woken, else 0.  The clock is read only when a waiter was
+ * taken and fn is not NULL (to compute be_fair).
  */
 PARKER_API int parker_lot_unpark_one_ex(const void *address, parker_lot_unpark_token_fn fn,
                                         void *arg);
@@ -287,7 +331,9 @@ PARKER_API size_t parker_lot_unpark_all_ex(const void *address, uintptr_t token)
  * NULL) runs once with the result (park_arg of the first taken waiter,
  * have_more_waiters counting the ones left), and its token goes to every
  * taken thread.  Returns how many were woken.  A reader-writer lock wakes
- * "all readers up to the first writer" this way.
+ * "all readers up to the first writer" this way.  filter and fn share arg.
+ * A NULL filter, or a filter result other than the three below, aborts
+ * with a message.
  */
 #define PARKER_LOT_FILTER_UNPARK 0
 #define PARKER_LOT_FILTER_SKIP   1
@@ -312,9 +358,12 @@ typedef int (*parker_lot_requeue_validate_fn)(void *arg);
  * with unparked, requeued and have_more_waiters (left on `from`) and returns
  * the token for the woken thread.  Moved threads keep deadline, park_arg and
  * wait_since and go to the tail of `to`.  Returns the number woken; *requeued
- * (if not NULL) receives the number moved.  from and to must not be NULL
- * (PARKER_INVALID is not a size: a NULL key aborts with a message);
- * from == to is allowed.
+ * (if not NULL) receives the number moved (0 after ABORT).  be_fair and
+ * park_arg are the woken thread's (0 and NULL if none was woken).  from, to
+ * and validate must not be NULL, and validate must return one of the five
+ * values (PARKER_INVALID is not a size: these abort with a message).
+ * from == to is allowed: moved threads go to the tail, and count in
+ * have_more_waiters.
  */
 PARKER_API size_t parker_lot_requeue_ex(const void *from, const void *to,
                                         parker_lot_requeue_validate_fn validate,

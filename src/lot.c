@@ -1,7 +1,8 @@
 /*
  * lot.c - the parking lot: queues of parked threads keyed by address, built
  * only on the per-thread parker (parker.h), so it works unchanged on every
- * backend.  No OS call in this file except pthread_atfork.
+ * backend.  No OS call in this file except pthread_atfork.  The bucket lock
+ * is wordlock.c; the atomics are atomics.h.
  *
  * The table: fixed, not growing
  * -----------------------------
@@ -57,29 +58,28 @@
  * The bucket lock
  * ---------------
  * Not a pthread mutex (a mutex held by another thread at fork stays held in
- * the child, and Windows has none): a word lock in the style of WebKit's
- * WordLock and parking_lot's internal lock, one uintptr_t per bucket.  Bit 0
- * is LOCKED, bit 1 QUEUE_LOCKED, the rest points at the newest node of a
- * queue of threads waiting for the lock; each node is on its waiter's stack
- * and holds a parker.  Locking spins briefly while nobody queues, then pushes
- * a node with one CAS and parks.  Unlocking clears LOCKED; only if threads
- * are queued and nobody holds QUEUE_LOCKED does it take QUEUE_LOCKED, find
- * the oldest node (back pointers are filled in lazily from the newest node;
- * the newest node caches the oldest), remove it, drop QUEUE_LOCKED and
- * unpark it.  Pushing never needs QUEUE_LOCKED, so there is nothing to spin
- * or yield on.  The woken thread competes for the lock again (no hand-off:
- * the critical sections here are a few instructions, throughput matters
- * more than fairness).  If the lock was taken again meanwhile, the unlocker
- * leaves the queue alone: the new owner's unlock will wake somebody.
+ * the child, and Windows has none): the one-word lock of wordlock.h, built
+ * on parkers like the rest of the lot, one uintptr_t per bucket, which a
+ * child after fork resets by storing zero.
+ *
+ * Tokens, fairness and timeouts (the extended calls)
+ * -------------------------------------------------
+ * The waker writes its unpark token into the entry under the bucket lock,
+ * after its callback returned it and before it releases the lock: the
+ * woken thread reads it after its park returned (ordered by the parker's
+ * release/acquire), and a waiter that timed out but finds itself claimed
+ * reads it after taking the lock the waker released, so both paths see it.
+ * Fairness is per waiter: the entry holds when its wait began (the
+ * caller's wait_since, or the clock at enqueue), and a waker reads the
+ * clock only when it has taken a waiter and has a callback to tell.
+ * timed_out runs under the lock of the bucket the waiter leaves, with the
+ * key it leaves from (requeue may have changed it), after unlinking it, so
+ * was_last_waiter is exact.  A deadline that has passed before the call
+ * never queues: compare, timed_out, before_sleep, PARKER_TIMEDOUT.
  *
  * Memory ordering
  * ---------------
- * Every change of a lock word is a read-modify-write, so all of them form
- * one release sequence.  Taking the lock is an acquire (CAS), releasing it a
- * release (fetch_and): everything under a bucket lock is ordered as under a
- * mutex.  Pushing a node is a release so that the QUEUE_LOCKED holder, which
- * takes QUEUE_LOCKED with an acquire, sees the node's fields; QUEUE_LOCKED is
- * dropped with a release so that the next holder sees the back pointers.
+ * Everything under a bucket lock is ordered as under a mutex (wordlock.c).
  * The waker's writes before unpark, and its callback's writes under the
  * bucket lock, reach the woken thread through parker_unpark (release) and
  * the park that consumes the token (acquire).  An entry's key is accessed
@@ -90,13 +90,15 @@
  * In the child only the forking thread exists: every queued entry and every
  * queue node belong to dead threads, and a lock one of them held would stay
  * held.  parker_lot_after_fork zeroes every bucket.  It is registered with
- * pthread_atfork the first time any lot function runs.
+ * pthread_atfork when the library is loaded (a constructor), so that no lot
+ * call ever registers it: see lot_register_atfork_at_load.
  */
 #include "parker_lot.h"
 
 #include "atomics.h"
 #include "backend.h"
 #include "lot_hash.h"
+#include "wordlock.h"
 
 #include <string.h>
 
@@ -104,143 +106,11 @@
 #  include <pthread.h>
 #endif
 
-#if !defined(__GNUC__) && !defined(__clang__)
-#  error "src/lot.c needs the GCC/clang __atomic builtins"
+#if defined(_MSC_VER)
+#  define LOT_THREAD_LOCAL __declspec(thread)
+#else
+#  define LOT_THREAD_LOCAL _Thread_local
 #endif
-
-/* ------------------------------------------------------------------------
- * Atomics on uintptr_t and on the user's word.
- * ---------------------------------------------------------------------- */
-#define lot_load_relaxed(a) __atomic_load_n((a), __ATOMIC_RELAXED)
-#define lot_store_relaxed(a, v) __atomic_store_n((a), (v), __ATOMIC_RELAXED)
-#define lot_load_acquire(a) __atomic_load_n((a), __ATOMIC_ACQUIRE)
-#define lot_store_release(a, v) __atomic_store_n((a), (v), __ATOMIC_RELEASE)
-/* Weak CAS is enough: every caller loops. */
-#define lot_cas_acquire(a, e, v) \
-    __atomic_compare_exchange_n((a), (e), (v), 1, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
-#define lot_cas_release(a, e, v) \
-    __atomic_compare_exchange_n((a), (e), (v), 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED)
-#define lot_cas_acq_rel(a, e, v) \
-    __atomic_compare_exchange_n((a), (e), (v), 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
-#define lot_fetch_and_release(a, v) __atomic_fetch_and((a), (v), __ATOMIC_RELEASE)
-
-/* ------------------------------------------------------------------------
- * The word lock.
- * ---------------------------------------------------------------------- */
-#define WL_LOCKED ((uintptr_t)1)
-#define WL_QUEUE_LOCKED ((uintptr_t)2)
-#define WL_QUEUE_MASK (~(uintptr_t)3)
-/* Spin iterations while nobody is queued; a bucket is held for a few dozen
- * instructions, so a short spin usually sees it released. */
-#define WL_SPINS 100u
-
-struct wl_node {
-    struct wl_node *next; /* older node (towards the tail) */
-    struct wl_node *prev; /* newer node; filled in by the QUEUE_LOCKED holder */
-    struct wl_node *tail; /* on the newest node: the oldest node, or NULL */
-    parker_t parker;
-};
-
-static void wl_lock_slow(uintptr_t *word)
-{
-    unsigned spins = 0;
-    uintptr_t s = lot_load_relaxed(word);
-
-    for (;;) {
-        struct wl_node node;
-
-        if (!(s & WL_LOCKED)) {
-            if (lot_cas_acquire(word, &s, s | WL_LOCKED))
-                return;
-            continue;
-        }
-        if ((s & WL_QUEUE_MASK) == 0 && spins < WL_SPINS) {
-            spins++;
-            parker__cpu_relax();
-            s = lot_load_relaxed(word);
-            continue;
-        }
-        if (parker_init(&node.parker) != 0) {
-            /* The backend has no resources for a parker: spin instead. */
-            parker__cpu_relax();
-            s = lot_load_relaxed(word);
-            continue;
-        }
-        node.next = (struct wl_node *)(s & WL_QUEUE_MASK);
-        node.prev = NULL;
-        node.tail = node.next != NULL ? NULL : &node;
-        /* Release: the unlocker that finds the node must see its fields. */
-        if (!lot_cas_release(word, &s, (uintptr_t)&node | (s & ~WL_QUEUE_MASK))) {
-            parker_destroy(&node.parker);
-            continue;
-        }
-        /* Only an unlocker that has removed the node from the queue unparks
-         * it, so after this the node is nobody's and may go out of scope. */
-        parker_park(&node.parker);
-        parker_destroy(&node.parker);
-        spins = 0;
-        s = lot_load_relaxed(word);
-    }
-}
-
-static inline void wl_lock(uintptr_t *word)
-{
-    uintptr_t s = 0;
-    if (!lot_cas_acquire(word, &s, WL_LOCKED))
-        wl_lock_slow(word);
-}
-
-static void wl_unlock_slow(uintptr_t *word)
-{
-    uintptr_t s = lot_load_relaxed(word);
-    struct wl_node *head, *tail, *cur;
-
-    /* Take QUEUE_LOCKED, unless nobody waits or another thread has it (that
-     * thread will see that the lock is free and wake somebody). */
-    for (;;) {
-        if ((s & WL_QUEUE_MASK) == 0 || (s & WL_QUEUE_LOCKED))
-            return;
-        if (lot_cas_acq_rel(word, &s, s | WL_QUEUE_LOCKED))
-            break;
-    }
-    s |= WL_QUEUE_LOCKED;
-
-    for (;;) {
-        head = (struct wl_node *)(s & WL_QUEUE_MASK);
-        for (cur = head; (tail = cur->tail) == NULL; cur = cur->next)
-            cur->next->prev = cur;
-        head->tail = tail;
-
-        if (s & WL_LOCKED) {
-            /* Taken again: its owner's unlock will wake the oldest node. */
-            if (lot_cas_acq_rel(word, &s, s & ~WL_QUEUE_LOCKED))
-                return;
-            continue;
-        }
-        if (tail->prev != NULL) {
-            head->tail = tail->prev;
-            lot_fetch_and_release(word, ~WL_QUEUE_LOCKED);
-            break;
-        }
-        /* tail is the only node: empty the queue and drop QUEUE_LOCKED in
-         * one step, unless a node was pushed meanwhile. */
-        for (;;) {
-            if (lot_cas_acq_rel(word, &s, s & WL_LOCKED))
-                goto wake;
-            if ((struct wl_node *)(s & WL_QUEUE_MASK) != head)
-                break; /* new nodes: walk again from the new head */
-        }
-    }
-wake:
-    parker_unpark(&tail->parker);
-}
-
-static inline void wl_unlock(uintptr_t *word)
-{
-    uintptr_t old = lot_fetch_and_release(word, ~WL_LOCKED);
-    if ((old & WL_QUEUE_MASK) != 0 && !(old & WL_QUEUE_LOCKED))
-        wl_unlock_slow(word);
-}
 
 /* ------------------------------------------------------------------------
  * Buckets and waiters.
@@ -248,14 +118,16 @@ static inline void wl_unlock(uintptr_t *word)
 struct waiter {
     struct waiter *next;
     struct waiter *prev;
-    uintptr_t key;    /* atomic: requeue rewrites it holding both buckets' locks */
+    uintptr_t key;       /* atomic: requeue rewrites it holding both buckets' locks */
     void *park_arg;
-    int dequeued;     /* under the bucket lock: a waker owns this entry now */
+    uint64_t wait_since; /* parker_now_ns() when the wait began, for be_fair */
+    uintptr_t token;     /* under the bucket lock: the waker's unpark token */
+    int dequeued;        /* under the bucket lock: a waker owns this entry now */
     parker_t parker;
 };
 
 struct bucket {
-    uintptr_t lock;
+    uintptr_t lock; /* a word lock (wordlock.h) */
     struct waiter *head;
     struct waiter *tail;
 };
@@ -276,7 +148,7 @@ static inline struct bucket *bucket_of(uintptr_t key)
 
 static inline uintptr_t key_of(struct waiter *w)
 {
-    return lot_load_relaxed(&w->key);
+    return parker__load_relaxed_uptr(&w->key);
 }
 
 static void enqueue(struct bucket *b, struct waiter *w)
@@ -302,16 +174,61 @@ static void unlink_waiter(struct bucket *b, struct waiter *w)
         b->tail = w->prev;
 }
 
+/* Under b's lock: is any thread queued on key? */
+static int has_waiter(struct bucket *b, uintptr_t key)
+{
+    struct waiter *w;
+    for (w = b->head; w != NULL; w = w->next)
+        if (key_of(w) == key)
+            return 1;
+    return 0;
+}
+
 /* Lock the bucket that w is queued in now (requeue may have moved it). */
 static struct bucket *lock_bucket_of_waiter(struct waiter *w)
 {
     for (;;) {
         struct bucket *b = bucket_of(key_of(w));
-        wl_lock(&b->lock);
+        parker__wordlock_lock(&b->lock);
         if (bucket_of(key_of(w)) == b)
             return b;
-        wl_unlock(&b->lock);
+        parker__wordlock_unlock(&b->lock);
     }
+}
+
+/* Under the lock of w's bucket, only when w is being taken to be woken:
+ * the one place a waker reads the clock. */
+static int waited_long_enough(const struct waiter *w)
+{
+    uint64_t now = parker_now_ns();
+    return now >= w->wait_since && now - w->wait_since >= (uint64_t)PARKER_LOT_FAIR_NS;
+}
+
+/* ------------------------------------------------------------------------
+ * Callbacks and re-entry.
+ *
+ * A callback that runs under a queue lock and calls the lot would take a
+ * queue lock it may already hold: a silent hang (or, for another bucket, a
+ * lock-order deadlock with a requeue).  Each user callback that runs under
+ * a lock is bracketed by this thread-local flag, and every lot entry point
+ * checks it, so the mistake aborts with a message instead.  before_sleep
+ * runs outside the lock and may call the lot.
+ * ---------------------------------------------------------------------- */
+static LOT_THREAD_LOCAL unsigned char in_callback;
+
+#define RUN_CALLBACK(stmt)   \
+    do {                     \
+        in_callback = 1;     \
+        stmt;                \
+        in_callback = 0;     \
+    } while (0)
+
+static inline void check_not_in_callback(const char *func)
+{
+    if (in_callback)
+        parker__misuse(func, "called from a lot callback (validate, timed_out, unpark, filter "
+                             "or requeue callback); these run under a queue lock and must not "
+                             "call the lot");
 }
 
 /* ------------------------------------------------------------------------
@@ -324,38 +241,50 @@ void parker_lot_after_fork(void)
         struct bucket *b = &table[i].b;
         /* Only write buckets that were used, so that the untouched part of
          * the table stays shared zero pages in the child. */
-        if (lot_load_relaxed(&b->lock) != 0 || b->head != NULL || b->tail != NULL) {
-            lot_store_relaxed(&b->lock, (uintptr_t)0);
+        if (parker__load_relaxed_uptr(&b->lock) != 0 || b->head != NULL || b->tail != NULL) {
+            parker__store_relaxed_uptr(&b->lock, (uintptr_t)0);
             b->head = NULL;
             b->tail = NULL;
         }
     }
+    /* A fork from inside a callback leaves the flag set in the child. */
+    in_callback = 0;
+    /* TODO(merge): also call parker_after_fork() (parker.h, from the core
+     * branch) so that the pthread backend's stripes are reset as well. */
 }
 
 #if !defined(_WIN32)
-/* 0: not registered, 1: being registered, 2: registered. */
-static uint32_t atfork_state;
-
-static void register_atfork_slow(void)
+static void register_atfork(void)
 {
-    uint32_t s = 0;
-    if (lot_cas_acquire(&atfork_state, &s, 1u)) {
-        /* On failure (out of memory) try again on the next call. */
-        lot_store_release(&atfork_state,
-                          pthread_atfork(NULL, NULL, parker_lot_after_fork) == 0 ? 2u : 0u);
-        return;
-    }
-    /* Another thread is registering; do not return before it has, so that no
-     * caller can fork with the lot in use and the handler missing. */
-    while (lot_load_acquire(&atfork_state) == 1u)
-        parker__cpu_relax();
+    /* Fails only without memory for the handler slot; then a child must
+     * call parker_lot_after_fork itself, as after a raw fork. */
+    (void)pthread_atfork(NULL, NULL, parker_lot_after_fork);
 }
-
+#  if defined(__GNUC__) || defined(__clang__)
+/*
+ * Registered when the library is loaded, before any lot call can run: a
+ * registration done by the first lot call instead can be cut in half by a
+ * fork on another thread (the child then finds it "in progress" forever),
+ * and it deadlocks when that first call comes from a pthread_atfork prepare
+ * handler (pthread_atfork cannot run while fork runs handlers).  This object
+ * file is linked in exactly when a lot function is used.
+ */
+__attribute__((constructor)) static void lot_register_atfork_at_load(void)
+{
+    register_atfork();
+}
 static inline void lot_prepare(void)
 {
-    if (lot_load_acquire(&atfork_state) != 2u)
-        register_atfork_slow();
 }
+#  else
+/* No constructors: the first lot call registers.  glibc's pthread_once
+ * restarts an initialisation that a fork interrupted. */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static inline void lot_prepare(void)
+{
+    (void)pthread_once(&atfork_once, register_atfork);
+}
+#  endif
 #else
 static inline void lot_prepare(void)
 {
@@ -365,53 +294,116 @@ static inline void lot_prepare(void)
 /* ------------------------------------------------------------------------
  * Parking.
  * ---------------------------------------------------------------------- */
-static int park_common(const char *func, uintptr_t key, parker_lot_validate_fn validate,
-                       void *arg, parker_lot_before_sleep_fn before_sleep,
-                       uint64_t deadline_ns, void *park_arg)
+struct park_args {
+    const char *func;
+    uintptr_t key;
+    parker_lot_validate_fn validate; /* NULL: always park */
+    void *validate_arg;
+    int validate_is_user; /* run it as a user callback (re-entry flag) */
+    parker_lot_before_sleep_fn before_sleep;
+    parker_lot_timed_out_fn timed_out;
+    void *arg;            /* for before_sleep and timed_out */
+    uint64_t deadline_ns; /* absolute; PARKER_FOREVER */
+    uint64_t now_ns;      /* a clock reading of the caller's, or 0 */
+    void *park_arg;
+    uint64_t wait_since_ns; /* 0: now */
+    uintptr_t *unpark_token;
+};
+
+static int park_common(const struct park_args *a)
 {
     struct waiter w;
     struct bucket *b;
-    int dequeued;
+    uint64_t now = a->now_ns;
+    int past = 0, valid = 1, dequeued;
 
     lot_prepare();
-    if (parker_init(&w.parker) != 0)
-        parker__misuse(func, "the backend could not initialise a parker");
+    if (a->deadline_ns != PARKER_FOREVER) {
+        if (a->deadline_ns != 0 && now == 0)
+            now = parker_now_ns();
+        past = a->deadline_ns <= now;
+    }
+    if (!past) {
+        if (a->wait_since_ns != 0) {
+            w.wait_since = a->wait_since_ns;
+        } else {
+            if (now == 0)
+                now = parker_now_ns();
+            w.wait_since = now;
+        }
+        if (parker_init(&w.parker) != 0)
+            parker__misuse(a->func, "the backend could not initialise a parker");
+    }
 
-    b = bucket_of(key);
-    wl_lock(&b->lock);
-    if (!validate(arg)) {
-        wl_unlock(&b->lock);
-        parker_destroy(&w.parker);
+    b = bucket_of(a->key);
+    parker__wordlock_lock(&b->lock);
+    if (a->validate != NULL) {
+        if (a->validate_is_user)
+            RUN_CALLBACK(valid = a->validate(a->validate_arg));
+        else
+            valid = a->validate(a->validate_arg);
+    }
+    if (!valid) {
+        parker__wordlock_unlock(&b->lock);
+        if (!past)
+            parker_destroy(&w.parker);
         return PARKER_AGAIN;
     }
-    lot_store_relaxed(&w.key, key);
-    w.park_arg = park_arg;
+    if (past) {
+        /* The deadline has passed: compare, never queue (a waker must not
+         * pick a thread that is not going to wait).  The caller leaves by
+         * timeout, so timed_out runs as for any other timeout, and
+         * before_sleep runs as it does whenever validate agreed, so that a
+         * condition variable always releases (and then re-takes) its lock. */
+        if (a->timed_out != NULL) {
+            int last = !has_waiter(b, a->key);
+            RUN_CALLBACK(a->timed_out(a->arg, (const void *)a->key, last));
+        }
+        parker__wordlock_unlock(&b->lock);
+        if (a->before_sleep != NULL)
+            a->before_sleep(a->arg);
+        return PARKER_TIMEDOUT;
+    }
+    parker__store_relaxed_uptr(&w.key, a->key);
+    w.park_arg = a->park_arg;
+    w.token = 0;
     w.dequeued = 0;
     enqueue(b, &w);
-    wl_unlock(&b->lock);
+    parker__wordlock_unlock(&b->lock);
 
-    if (before_sleep != NULL)
-        before_sleep(arg);
+    if (a->before_sleep != NULL)
+        a->before_sleep(a->arg);
 
     /* Only a waker that has dequeued w unparks w.parker, and parkers have no
-     * spurious returns, so PARKER_OK means we were chosen. */
-    if (parker_park_until(&w.parker, deadline_ns) == PARKER_OK) {
+     * spurious returns, so PARKER_OK means we were chosen.  The token was
+     * written before that unpark, which orders it before our return. */
+    if (parker_park_until(&w.parker, a->deadline_ns) == PARKER_OK) {
         parker_destroy(&w.parker);
+        if (a->unpark_token != NULL)
+            *a->unpark_token = w.token;
         return PARKER_OK;
     }
 
     b = lock_bucket_of_waiter(&w);
     dequeued = w.dequeued;
-    if (!dequeued)
+    if (!dequeued) {
+        uintptr_t key = key_of(&w); /* requeue may have changed it */
         unlink_waiter(b, &w);
-    wl_unlock(&b->lock);
+        if (a->timed_out != NULL) {
+            int last = !has_waiter(b, key);
+            RUN_CALLBACK(a->timed_out(a->arg, (const void *)key, last));
+        }
+    }
+    parker__wordlock_unlock(&b->lock);
     if (dequeued) {
         /* A waker claimed us just as the deadline passed; it counted this as
-         * a wake-up and its parker_unpark is on the way.  Take it: report
-         * what the waker reported, and do not pop w off the stack while the
-         * waker may still use it. */
+         * a wake-up (and gave us its token) and its parker_unpark is on the
+         * way.  Take it: report what the waker reported, and do not pop w
+         * off the stack while the waker may still use it. */
         parker_park(&w.parker);
         parker_destroy(&w.parker);
+        if (a->unpark_token != NULL)
+            *a->unpark_token = w.token;
         return PARKER_OK;
     }
     parker_destroy(&w.parker);
@@ -434,22 +426,22 @@ static int word_equals(void *arg)
     case 1: {
         uint8_t e;
         memcpy(&e, c->expected, 1);
-        return __atomic_load_n((const uint8_t *)c->address, __ATOMIC_ACQUIRE) == e;
+        return parker__load_acquire_u8((const uint8_t *)c->address) == e;
     }
     case 2: {
         uint16_t e;
         memcpy(&e, c->expected, 2);
-        return __atomic_load_n((const uint16_t *)c->address, __ATOMIC_ACQUIRE) == e;
+        return parker__load_acquire_u16((const uint16_t *)c->address) == e;
     }
     case 4: {
         uint32_t e;
         memcpy(&e, c->expected, 4);
-        return __atomic_load_n((const uint32_t *)c->address, __ATOMIC_ACQUIRE) == e;
+        return parker__load_acquire_u32((const uint32_t *)c->address) == e;
     }
     default: {
         uint64_t e;
         memcpy(&e, c->expected, 8);
-        return __atomic_load_n((const uint64_t *)c->address, __ATOMIC_ACQUIRE) == e;
+        return parker__load_acquire_u64((const uint64_t *)c->address) == e;
     }
     }
 }
@@ -478,12 +470,6 @@ static int word_equals(void *arg)
  * fast after one that had to queue, so on oversubscribed cores, where the
  * changer is not running, it costs next to nothing.
  * ---------------------------------------------------------------------- */
-#if defined(_MSC_VER)
-#  define LOT_THREAD_LOCAL __declspec(thread)
-#else
-#  define LOT_THREAD_LOCAL _Thread_local
-#endif
-
 static const struct parker__spin_limits lot_spin_limits = {250u, 2000u, 10000u};
 
 static LOT_THREAD_LOCAL uint32_t lot_spin_budget; /* ns; 0 = not yet set */
@@ -495,18 +481,24 @@ static int word_changed(void *arg)
     return !word_equals(arg);
 }
 
-/* 1 if the word stopped equalling the expected value within the budget. */
-static int spin_for_change(const struct word_compare *c, uint64_t deadline_ns)
+/* 1 if the word stopped equalling the expected value within the budget.
+ * *now receives the clock reading made for the deadline, or stays 0. */
+static int spin_for_change(const struct word_compare *c, uint64_t deadline_ns, uint64_t *now)
 {
-    lot_prepare(); /* the atfork handler is registered by the first lot call */
     if (deadline_ns != PARKER_FOREVER) {
-        uint64_t now = parker_now_ns();
-        /* A spin longer than the remaining time would overshoot it. */
-        if (deadline_ns <= now || deadline_ns - now <= 2u * (uint64_t)lot_spin_limits.max_ns)
+        if (deadline_ns == 0)
             return 0;
+        *now = parker_now_ns();
+        /* A spin longer than the remaining time would overshoot it. */
+        if (deadline_ns <= *now || deadline_ns - *now <= 2u * (uint64_t)lot_spin_limits.max_ns)
+            return 0;
+        /* The spin takes time: the reading is stale if we go on to park. */
+        if (parker__spin(&lot_spin_budget, &lot_spin_limits, word_changed, (void *)(uintptr_t)c))
+            return 1;
+        *now = 0;
+        return 0;
     }
-    return parker__spin(&lot_spin_budget, &lot_spin_limits, word_changed,
-                        (void *)(uintptr_t)c);
+    return parker__spin(&lot_spin_budget, &lot_spin_limits, word_changed, (void *)(uintptr_t)c);
 }
 
 static int word_args_valid(const void *address, const void *expected, size_t size)
@@ -518,83 +510,104 @@ static int word_args_valid(const void *address, const void *expected, size_t siz
     return ((uintptr_t)address & (size - 1u)) == 0;
 }
 
-int parker_lot_park_until(const void *address, const void *expected, size_t size,
-                          uint64_t deadline_ns, void *park_arg)
+static int park_word(const char *func, const void *address, const void *expected, size_t size,
+                     uint64_t deadline_ns, void *park_arg)
 {
     struct word_compare c;
-    if (!word_args_valid(address, expected, size))
-        return PARKER_INVALID;
+    struct park_args a;
+    uint64_t now = 0;
     c.address = address;
     c.expected = expected;
     c.size = size;
-    if (word_equals(&c) && spin_for_change(&c, deadline_ns))
+    if (word_equals(&c) && spin_for_change(&c, deadline_ns, &now))
         return PARKER_AGAIN;
-    return park_common("parker_lot_park_until", (uintptr_t)address, word_equals, &c, NULL,
-                       deadline_ns, park_arg);
+    memset(&a, 0, sizeof a);
+    a.func = func;
+    a.key = (uintptr_t)address;
+    a.validate = word_equals;
+    a.validate_arg = &c;
+    a.deadline_ns = deadline_ns;
+    a.now_ns = now;
+    a.park_arg = park_arg;
+    return park_common(&a);
+}
+
+int parker_lot_park_until(const void *address, const void *expected, size_t size,
+                          uint64_t deadline_ns, void *park_arg)
+{
+    check_not_in_callback("parker_lot_park_until");
+    if (!word_args_valid(address, expected, size))
+        return PARKER_INVALID;
+    return park_word("parker_lot_park_until", address, expected, size, deadline_ns, park_arg);
 }
 
 int parker_lot_park(const void *address, const void *expected, size_t size,
                     uint64_t timeout_ns, void *park_arg)
 {
-    struct word_compare c;
     uint64_t deadline;
+    check_not_in_callback("parker_lot_park");
     if (!word_args_valid(address, expected, size))
         return PARKER_INVALID;
     if (timeout_ns == 0) {
-        deadline = 0; /* at or before any clock value: compare, never sleep */
+        deadline = 0; /* at or before any clock value: compare, never queue */
     } else if (timeout_ns == PARKER_FOREVER) {
         deadline = PARKER_FOREVER;
     } else {
         uint64_t now = parker_now_ns();
         deadline = timeout_ns > PARKER_FOREVER - now ? PARKER_FOREVER : now + timeout_ns;
     }
-    c.address = address;
-    c.expected = expected;
-    c.size = size;
-    if (word_equals(&c) && spin_for_change(&c, deadline))
-        return PARKER_AGAIN;
-    return park_common("parker_lot_park", (uintptr_t)address, word_equals, &c, NULL, deadline,
-                       park_arg);
+    return park_word("parker_lot_park", address, expected, size, deadline, park_arg);
 }
 
 int parker_lot_park_if(const void *address, parker_lot_validate_fn validate,
                        parker_lot_before_sleep_fn before_sleep, void *arg, uint64_t deadline_ns,
                        void *park_arg)
 {
+    struct park_args a;
+    check_not_in_callback("parker_lot_park_if");
     if (address == NULL || validate == NULL)
         return PARKER_INVALID;
-    return park_common("parker_lot_park_if", (uintptr_t)address, validate, arg, before_sleep,
-                       deadline_ns, park_arg);
+    memset(&a, 0, sizeof a);
+    a.func = "parker_lot_park_if";
+    a.key = (uintptr_t)address;
+    a.validate = validate;
+    a.validate_arg = arg;
+    a.validate_is_user = 1;
+    a.before_sleep = before_sleep;
+    a.arg = arg;
+    a.deadline_ns = deadline_ns;
+    a.park_arg = park_arg;
+    return park_common(&a);
+}
+
+int parker_lot_park_ex(const void *address, parker_lot_validate_fn validate,
+                       parker_lot_before_sleep_fn before_sleep, parker_lot_timed_out_fn timed_out,
+                       void *arg, uint64_t deadline_ns, void *park_arg, uint64_t wait_since_ns,
+                       uintptr_t *unpark_token)
+{
+    struct park_args a;
+    check_not_in_callback("parker_lot_park_ex");
+    if (address == NULL)
+        return PARKER_INVALID;
+    memset(&a, 0, sizeof a);
+    a.func = "parker_lot_park_ex";
+    a.key = (uintptr_t)address;
+    a.validate = validate;
+    a.validate_arg = arg;
+    a.validate_is_user = 1;
+    a.before_sleep = before_sleep;
+    a.timed_out = timed_out;
+    a.arg = arg;
+    a.deadline_ns = deadline_ns;
+    a.park_arg = park_arg;
+    a.wait_since_ns = wait_since_ns;
+    a.unpark_token = unpark_token;
+    return park_common(&a);
 }
 
 /* ------------------------------------------------------------------------
  * Waking.
  * ---------------------------------------------------------------------- */
-int parker_lot_unpark_one(const void *address, parker_lot_unpark_fn fn, void *arg)
-{
-    uintptr_t key = (uintptr_t)address;
-    struct bucket *b = bucket_of(key);
-    struct waiter *w, *more = NULL;
-
-    lot_prepare();
-    wl_lock(&b->lock);
-    for (w = b->head; w != NULL && key_of(w) != key; w = w->next) {
-    }
-    if (w != NULL) {
-        for (more = w->next; more != NULL && key_of(more) != key; more = more->next) {
-        }
-        unlink_waiter(b, w);
-        w->dequeued = 1;
-    }
-    if (fn != NULL)
-        fn(arg, w != NULL ? w->park_arg : NULL, more != NULL);
-    wl_unlock(&b->lock);
-
-    if (w == NULL)
-        return 0;
-    parker_unpark(&w->parker); /* w may be gone from here on */
-    return 1;
-}
 
 /* Unpark a list built under a bucket lock, oldest first.  Each entry's
  * `next` is read before its parker is unparked: after that the entry may
@@ -608,19 +621,127 @@ static void wake_list(struct waiter *w)
     }
 }
 
-size_t parker_lot_unpark_all(const void *address)
+/* Exactly one of plain and fn may be non-NULL. */
+static int unpark_one_common(const char *func, const void *address, parker_lot_unpark_fn plain,
+                             parker_lot_unpark_token_fn fn, void *arg)
+{
+    uintptr_t key = (uintptr_t)address;
+    struct bucket *b = bucket_of(key);
+    struct waiter *w, *more = NULL;
+    uintptr_t token = 0;
+
+    check_not_in_callback(func);
+    lot_prepare();
+    parker__wordlock_lock(&b->lock);
+    for (w = b->head; w != NULL && key_of(w) != key; w = w->next) {
+    }
+    if (w != NULL) {
+        for (more = w->next; more != NULL && key_of(more) != key; more = more->next) {
+        }
+        unlink_waiter(b, w);
+        w->dequeued = 1;
+    }
+    if (plain != NULL) {
+        RUN_CALLBACK(plain(arg, w != NULL ? w->park_arg : NULL, more != NULL));
+    } else if (fn != NULL) {
+        parker_lot_unpark_result_t r;
+        r.unparked = w != NULL;
+        r.requeued = 0;
+        r.have_more_waiters = more != NULL;
+        r.be_fair = w != NULL && waited_long_enough(w);
+        r.park_arg = w != NULL ? w->park_arg : NULL;
+        RUN_CALLBACK(token = fn(arg, &r));
+    }
+    if (w != NULL)
+        w->token = token;
+    parker__wordlock_unlock(&b->lock);
+
+    if (w == NULL)
+        return 0;
+    parker_unpark(&w->parker); /* w may be gone from here on */
+    return 1;
+}
+
+int parker_lot_unpark_one(const void *address, parker_lot_unpark_fn fn, void *arg)
+{
+    return unpark_one_common("parker_lot_unpark_one", address, fn, NULL, arg);
+}
+
+int parker_lot_unpark_one_ex(const void *address, parker_lot_unpark_token_fn fn, void *arg)
+{
+    return unpark_one_common("parker_lot_unpark_one_ex", address, NULL, fn, arg);
+}
+
+static size_t unpark_all_common(const char *func, const void *address, uintptr_t token)
 {
     uintptr_t key = (uintptr_t)address;
     struct bucket *b = bucket_of(key);
     struct waiter *w, *next, *list = NULL, **last = &list;
     size_t n = 0;
 
+    check_not_in_callback(func);
     lot_prepare();
-    wl_lock(&b->lock);
+    parker__wordlock_lock(&b->lock);
     for (w = b->head; w != NULL; w = next) {
         next = w->next;
         if (key_of(w) != key)
             continue;
+        unlink_waiter(b, w);
+        w->dequeued = 1;
+        w->token = token;
+        w->next = NULL;
+        *last = w;
+        last = &w->next;
+        n++;
+    }
+    parker__wordlock_unlock(&b->lock);
+    wake_list(list);
+    return n;
+}
+
+size_t parker_lot_unpark_all(const void *address)
+{
+    return unpark_all_common("parker_lot_unpark_all", address, 0);
+}
+
+size_t parker_lot_unpark_all_ex(const void *address, uintptr_t token)
+{
+    return unpark_all_common("parker_lot_unpark_all_ex", address, token);
+}
+
+size_t parker_lot_unpark_filter(const void *address, parker_lot_filter_fn filter,
+                                parker_lot_unpark_token_fn fn, void *arg)
+{
+    static const char func[] = "parker_lot_unpark_filter";
+    uintptr_t key = (uintptr_t)address;
+    struct bucket *b = bucket_of(key);
+    struct waiter *w, *next, *list = NULL, **last = &list;
+    uintptr_t token = 0;
+    size_t n = 0;
+    int left = 0;
+
+    check_not_in_callback(func);
+    if (filter == NULL)
+        parker__misuse(func, "NULL filter");
+    lot_prepare();
+    parker__wordlock_lock(&b->lock);
+    for (w = b->head; w != NULL; w = next) {
+        int verdict;
+        next = w->next;
+        if (key_of(w) != key)
+            continue;
+        RUN_CALLBACK(verdict = filter(arg, w->park_arg));
+        if (verdict == PARKER_LOT_FILTER_STOP) {
+            left = 1; /* w itself stays */
+            break;
+        }
+        if (verdict == PARKER_LOT_FILTER_SKIP) {
+            left = 1;
+            continue;
+        }
+        if (verdict != PARKER_LOT_FILTER_UNPARK)
+            parker__misuse(func, "the filter returned a value other than "
+                                 "PARKER_LOT_FILTER_UNPARK, _SKIP or _STOP");
         unlink_waiter(b, w);
         w->dequeued = 1;
         w->next = NULL;
@@ -628,37 +749,99 @@ size_t parker_lot_unpark_all(const void *address)
         last = &w->next;
         n++;
     }
-    wl_unlock(&b->lock);
+    if (fn != NULL) {
+        parker_lot_unpark_result_t r;
+        r.unparked = n;
+        r.requeued = 0;
+        r.have_more_waiters = left;
+        r.be_fair = list != NULL && waited_long_enough(list);
+        r.park_arg = list != NULL ? list->park_arg : NULL;
+        RUN_CALLBACK(token = fn(arg, &r));
+    }
+    for (w = list; w != NULL; w = w->next)
+        w->token = token;
+    parker__wordlock_unlock(&b->lock);
     wake_list(list);
     return n;
 }
 
-size_t parker_lot_requeue(const void *from, const void *to, size_t max_wake, size_t max_requeue,
-                          parker_lot_requeue_fn fn, void *arg, size_t *requeued)
+/* ------------------------------------------------------------------------
+ * Requeue.
+ * ---------------------------------------------------------------------- */
+struct requeue_args {
+    const char *func;
+    uintptr_t from, to;
+    size_t max_wake, max_requeue;            /* when validate is NULL */
+    parker_lot_requeue_validate_fn validate; /* requeue_ex */
+    parker_lot_requeue_fn plain;             /* requeue */
+    parker_lot_unpark_token_fn fn;           /* requeue_ex */
+    void *arg;
+    size_t *requeued;
+};
+
+static size_t requeue_common(const struct requeue_args *a)
 {
-    uintptr_t kf = (uintptr_t)from, kt = (uintptr_t)to;
-    struct bucket *bf = bucket_of(kf), *bt = bucket_of(kt);
+    struct bucket *bf = bucket_of(a->from), *bt = bucket_of(a->to);
     struct waiter *w, *next;
     struct waiter *woken = NULL, **woken_last = &woken;
     struct waiter *moved = NULL, **moved_last = &moved;
-    size_t n_woken = 0, n_moved = 0;
+    size_t n_woken = 0, n_moved = 0, max_wake = a->max_wake, max_requeue = a->max_requeue;
+    uintptr_t token = 0;
 
+    check_not_in_callback(a->func);
     lot_prepare();
     /* Two bucket locks: always in table order, so two requeues in opposite
      * directions cannot deadlock. */
     if (bf == bt) {
-        wl_lock(&bf->lock);
+        parker__wordlock_lock(&bf->lock);
     } else if (bf < bt) {
-        wl_lock(&bf->lock);
-        wl_lock(&bt->lock);
+        parker__wordlock_lock(&bf->lock);
+        parker__wordlock_lock(&bt->lock);
     } else {
-        wl_lock(&bt->lock);
-        wl_lock(&bf->lock);
+        parker__wordlock_lock(&bt->lock);
+        parker__wordlock_lock(&bf->lock);
+    }
+
+    if (a->validate != NULL) {
+        int op;
+        RUN_CALLBACK(op = a->validate(a->arg));
+        switch (op) {
+        case PARKER_LOT_REQUEUE_ABORT:
+            max_wake = 0;
+            max_requeue = 0;
+            break;
+        case PARKER_LOT_REQUEUE_UNPARK_ONE_REQUEUE_REST:
+            max_wake = 1;
+            max_requeue = SIZE_MAX;
+            break;
+        case PARKER_LOT_REQUEUE_ALL:
+            max_wake = 0;
+            max_requeue = SIZE_MAX;
+            break;
+        case PARKER_LOT_REQUEUE_UNPARK_ONE:
+            max_wake = 1;
+            max_requeue = 0;
+            break;
+        case PARKER_LOT_REQUEUE_ONE:
+            max_wake = 0;
+            max_requeue = 1;
+            break;
+        default:
+            parker__misuse(a->func, "validate returned a value that is no PARKER_LOT_REQUEUE_*");
+        }
+        if (op == PARKER_LOT_REQUEUE_ABORT) {
+            parker__wordlock_unlock(&bf->lock);
+            if (bt != bf)
+                parker__wordlock_unlock(&bt->lock);
+            if (a->requeued != NULL)
+                *a->requeued = 0;
+            return 0;
+        }
     }
 
     for (w = bf->head; w != NULL && (n_woken < max_wake || n_moved < max_requeue); w = next) {
         next = w->next;
-        if (key_of(w) != kf)
+        if (key_of(w) != a->from)
             continue;
         unlink_waiter(bf, w);
         w->next = NULL;
@@ -677,18 +860,68 @@ size_t parker_lot_requeue(const void *from, const void *to, size_t max_wake, siz
      * walk above never meets an entry it has just moved. */
     for (w = moved; w != NULL; w = next) {
         next = w->next;
-        lot_store_relaxed(&w->key, kt);
+        parker__store_relaxed_uptr(&w->key, a->to);
         enqueue(bt, w);
     }
-    if (fn != NULL)
-        fn(arg, n_woken, n_moved);
+    if (a->plain != NULL) {
+        RUN_CALLBACK(a->plain(a->arg, n_woken, n_moved));
+    } else if (a->fn != NULL) {
+        parker_lot_unpark_result_t r;
+        r.unparked = n_woken;
+        r.requeued = n_moved;
+        r.have_more_waiters = has_waiter(bf, a->from);
+        r.be_fair = woken != NULL && waited_long_enough(woken);
+        r.park_arg = woken != NULL ? woken->park_arg : NULL;
+        RUN_CALLBACK(token = a->fn(a->arg, &r));
+    }
+    for (w = woken; w != NULL; w = w->next)
+        w->token = token;
 
-    wl_unlock(&bf->lock);
+    parker__wordlock_unlock(&bf->lock);
     if (bt != bf)
-        wl_unlock(&bt->lock);
+        parker__wordlock_unlock(&bt->lock);
 
     wake_list(woken);
-    if (requeued != NULL)
-        *requeued = n_moved;
+    if (a->requeued != NULL)
+        *a->requeued = n_moved;
     return n_woken;
+}
+
+size_t parker_lot_requeue(const void *from, const void *to, size_t max_wake, size_t max_requeue,
+                          parker_lot_requeue_fn fn, void *arg, size_t *requeued)
+{
+    struct requeue_args a;
+    memset(&a, 0, sizeof a);
+    a.func = "parker_lot_requeue";
+    a.from = (uintptr_t)from;
+    a.to = (uintptr_t)to;
+    a.max_wake = max_wake;
+    /* NULL is no address anybody waits on, so nobody may be moved there
+     * (they could never be woken by a valid unpark). */
+    a.max_requeue = to != NULL ? max_requeue : 0;
+    a.plain = fn;
+    a.arg = arg;
+    a.requeued = requeued;
+    return requeue_common(&a);
+}
+
+size_t parker_lot_requeue_ex(const void *from, const void *to,
+                             parker_lot_requeue_validate_fn validate, parker_lot_unpark_token_fn fn,
+                             void *arg, size_t *requeued)
+{
+    struct requeue_args a;
+    static const char func[] = "parker_lot_requeue_ex";
+    if (from == NULL || to == NULL)
+        parker__misuse(func, "NULL address");
+    if (validate == NULL)
+        parker__misuse(func, "NULL validate");
+    memset(&a, 0, sizeof a);
+    a.func = func;
+    a.from = (uintptr_t)from;
+    a.to = (uintptr_t)to;
+    a.validate = validate;
+    a.fn = fn;
+    a.arg = arg;
+    a.requeued = requeued;
+    return requeue_common(&a);
 }

@@ -1,0 +1,89 @@
+/*
+ * event.c - the one-byte manual-reset event (parker_sync.h).
+ *
+ * States: UNSET (0), SET, and PARKED (unset, threads may be waiting).
+ * set exchanges SET in (release: the writes before it happen-before every
+ * acquire load that sees SET, and the lot carries them to the threads it
+ * wakes) and, if the old value was PARKED, wakes every waiter.  A waiter
+ * parks only while a validate under the queue lock sees PARKED, so set's
+ * exchange + unpark_all cannot miss it.  reset only turns SET back into
+ * UNSET; PARKED is cleared by the last waiter that times out (under the
+ * queue lock) or by the next set.
+ *
+ * reset racing wait: a waiter woken by unpark_all returns PARKER_OK without
+ * looking at the byte again, so a set quickly followed by reset still
+ * releases every thread that was waiting (none goes back to sleep).  A wait
+ * that starts after the reset, while that set is still inside unpark_all,
+ * may be queued in time to be woken by it too; it also returns PARKER_OK,
+ * and the set happened-before it, so the ordering guarantee still holds.
+ */
+#include "sync/lock_algorithm.h"
+
+#define EVENT_UNSET  0u
+#define EVENT_SET    1u
+#define EVENT_PARKED 2u
+
+#define EVENT_WORD(e) (&(e)->private_state_)
+
+static int event_validate(void *arg)
+{
+    return sync_load_relaxed(EVENT_WORD((parker_event_t *)arg)) == EVENT_PARKED;
+}
+
+static void event_timed_out(void *arg, const void *address, int was_last_waiter)
+{
+    uint8_t v = EVENT_PARKED;
+    (void)address;
+    if (was_last_waiter) /* nobody left to wake: the next set can be fast */
+        (void)sync_cas_relaxed(EVENT_WORD((parker_event_t *)arg), &v, (uint8_t)EVENT_UNSET);
+}
+
+void parker_event_set(parker_event_t *e)
+{
+    PARKER__SYNC_NOT_NULL("parker_event_set", e, "event");
+    if (sync_xchg_acq_rel(EVENT_WORD(e), (uint8_t)EVENT_SET) == EVENT_PARKED)
+        (void)parker_lot_unpark_all(EVENT_WORD(e));
+}
+
+void parker_event_reset(parker_event_t *e)
+{
+    uint8_t v = EVENT_SET;
+    PARKER__SYNC_NOT_NULL("parker_event_reset", e, "event");
+    (void)sync_cas_relaxed(EVENT_WORD(e), &v, (uint8_t)EVENT_UNSET);
+}
+
+int parker_event_is_set(const parker_event_t *e)
+{
+    PARKER__SYNC_NOT_NULL("parker_event_is_set", e, "event");
+    return sync_load_acquire(&e->private_state_) == EVENT_SET;
+}
+
+int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns)
+{
+    uint8_t *w;
+    PARKER__SYNC_NOT_NULL("parker_event_wait_until", e, "event");
+    w = EVENT_WORD(e);
+    for (;;) {
+        uint8_t v = sync_load_acquire(w);
+        int r;
+        if (v == EVENT_SET)
+            return PARKER_OK;
+        if (deadline_ns == 0) /* before any clock value: only check */
+            return PARKER_TIMEDOUT;
+        if (v == EVENT_UNSET && !sync_cas_relaxed(w, &v, (uint8_t)EVENT_PARKED))
+            continue;
+        r = parker_lot_park_ex(w, event_validate, NULL, event_timed_out, e, deadline_ns, NULL, 0,
+                               NULL);
+        if (r == PARKER_OK)
+            return PARKER_OK; /* woken by a set: it happened-before (the lot orders it) */
+        if (r == PARKER_TIMEDOUT)
+            return sync_load_acquire(w) == EVENT_SET ? PARKER_OK : PARKER_TIMEDOUT;
+        /* PARKER_AGAIN: the byte changed before we slept; look again. */
+    }
+}
+
+int parker_event_wait(parker_event_t *e, uint64_t timeout_ns)
+{
+    PARKER__SYNC_NOT_NULL("parker_event_wait", e, "event");
+    return parker_event_wait_until(e, timeout_ns == 0 ? 0 : parker__sync_deadline(timeout_ns));
+}

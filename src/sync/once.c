@@ -1,0 +1,69 @@
+/*
+ * once.c - the one-byte once flag (parker_sync.h), CPython's rule: init
+ * returning non-zero leaves the flag not done, and the next caller (a
+ * waiting one or a later one) runs init again.
+ *
+ * States: NEW (0), DONE, RUNNING, and RUNNING|PARKED while threads wait.
+ * The thread that moves NEW -> RUNNING runs init; it publishes the outcome
+ * with one exchange (release: init's writes happen-before every acquire load
+ * that sees DONE) and, if the exchange shows PARKED, wakes every waiter.  A
+ * waiter parks only while a validate under the queue lock sees
+ * RUNNING|PARKED, so that exchange + unpark_all cannot miss it.  Waiters
+ * park at once (no spinning): init may take arbitrarily long.
+ */
+#include "sync/lock_algorithm.h"
+
+#define ONCE_NEW     0u
+#define ONCE_DONE    1u
+#define ONCE_RUNNING 2u
+#define ONCE_PARKED  4u
+
+#define ONCE_WORD(o) (&(o)->private_state_)
+
+static int once_validate(void *arg)
+{
+    return sync_load_relaxed(ONCE_WORD((parker_once_t *)arg)) == (ONCE_RUNNING | ONCE_PARKED);
+}
+
+static int once_slow(parker_once_t *o, int (*init)(void *), void *arg)
+{
+    uint8_t *w = ONCE_WORD(o);
+    for (;;) {
+        uint8_t v = sync_load_acquire(w);
+        if (v == ONCE_DONE)
+            return 0;
+        if (v == ONCE_NEW) {
+            int r;
+            uint8_t old;
+            /* Acquire: a failed earlier attempt's writes are visible to the
+             * retry, as if the attempts ran under one lock. */
+            if (!sync_cas_acquire(w, &v, (uint8_t)ONCE_RUNNING))
+                continue;
+            r = init(arg);
+            old = sync_xchg_acq_rel(w, (uint8_t)(r == 0 ? ONCE_DONE : ONCE_NEW));
+            if (old & ONCE_PARKED)
+                (void)parker_lot_unpark_all(w); /* after a failure they race to retry */
+            return r;
+        }
+        if (!(v & ONCE_PARKED) &&
+            !sync_cas_relaxed(w, &v, (uint8_t)(v | ONCE_PARKED)))
+            continue;
+        /* park_if, not park: no watching of the word before queueing. */
+        (void)parker_lot_park_if(w, once_validate, NULL, o, PARKER_FOREVER, NULL);
+    }
+}
+
+int parker_once(parker_once_t *o, int (*init)(void *), void *arg)
+{
+    PARKER__SYNC_NOT_NULL("parker_once", o, "once flag");
+    PARKER__SYNC_NOT_NULL("parker_once", init, "init function");
+    if (sync_load_acquire(ONCE_WORD(o)) == ONCE_DONE)
+        return 0;
+    return once_slow(o, init, arg);
+}
+
+int parker_once_is_done(const parker_once_t *o)
+{
+    PARKER__SYNC_NOT_NULL("parker_once_is_done", o, "once flag");
+    return sync_load_acquire(&o->private_state_) == ONCE_DONE;
+}
