@@ -358,8 +358,238 @@ PARKER_API int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns);
 /* ========================================================================
  * Reader-writer lock, semaphore, wait group, barrier
  *
- * (Reserved for the second set of objects; filled on the sync2 branch.)
+ * The common rules above hold, with one exception: a barrier needs
+ * parker_barrier_init (an all-zero barrier has no thread count).  NULL
+ * objects abort with a message, like every misuse below.
  * ======================================================================== */
+
+/* ------------------------------------------------------------------------
+ * parker_rwlock_t: a reader-writer lock in one word.
+ *
+ * Policy:
+ *   - Many readers or one writer.  Acquiring either side is an acquire
+ *     operation, releasing it a release operation, as for pthread_rwlock_t:
+ *     everything a writer wrote before parker_rwlock_wrunlock is visible to
+ *     every later reader and writer, and everything readers did before
+ *     their rdunlock is visible to the next writer.
+ *   - No starvation either way.  A writer that waits stops new readers
+ *     (parker_rwlock_rdlock blocks while a writer waits), so a stream of
+ *     overlapping readers cannot keep a writer out.  When a writer unlocks,
+ *     the threads that have waited longest are woken in order: the queued
+ *     readers up to and including the first queued writer.  Newcomers may
+ *     still barge for throughput, but a waiter that has waited 1 ms or more
+ *     (PARKER_LOT_FAIR_NS) gets the lock handed to it directly at the next
+ *     wrunlock, so a stream of writers cannot keep readers out either.
+ *   - Recursion: because a waiting writer stops new readers, a thread that
+ *     already holds a read lock and calls parker_rwlock_rdlock again while a
+ *     writer waits DEADLOCKS (the writer waits for the first read lock, the
+ *     second read waits for the writer).  This is pthread's
+ *     writer-preferring mode and parking_lot's `read`.  A thread that needs
+ *     to read-lock recursively uses parker_rwlock_rdlock_recursive, which
+ *     does not wait for a queued writer while other read locks are held
+ *     (parking_lot's `read_recursive`).  Taking the write lock twice, or the
+ *     write lock while holding a read lock, deadlocks.
+ *   - Timed locks never return PARKER_TIMEDOUT before their deadline, and a
+ *     timeout leaves nothing behind: a writer that gives up clears its
+ *     "writer waiting" state and wakes the readers it was holding back; the
+ *     last waiter to time out clears the "parked" bits.
+ *   - No spurious wake-ups are visible: the lock calls return only holding
+ *     the lock, or with PARKER_TIMEDOUT / PARKER_AGAIN where documented.
+ *
+ * All-zero (PARKER_RWLOCK_INIT) is an unlocked lock; no destroy, no
+ * allocation; it may be copied only while unlocked and unused.  Waiting
+ * threads are queued in the parking lot, keyed by the lock's address and the
+ * address one byte past it.  sizeof(parker_rwlock_t) == sizeof(uintptr_t).
+ * Misuse that cannot be returned aborts with "libparker: <function>: ...":
+ * unlocking a lock that is not held that way, more than 2^29 - 1 (32-bit) or
+ * 2^61 - 1 (64-bit) simultaneous read locks, NULL.  Any thread may unlock a lock that
+ * some other thread locked (no owner is recorded).
+ * ---------------------------------------------------------------------- */
+typedef struct parker_rwlock {
+    uintptr_t v; /* private: reader count, WRITER and parked bits */
+} parker_rwlock_t;
+
+#define PARKER_RWLOCK_INIT {0}
+
+/* Take a read lock, waiting as long as needed.  Waits while a writer holds
+ * the lock or waits for it (see "Recursion" above). */
+PARKER_API void parker_rwlock_rdlock(parker_rwlock_t *l);
+
+/* As parker_rwlock_rdlock, but does not wait for a queued writer while at
+ * least one read lock is held: safe for a thread that already holds a read
+ * lock.  Waits only while a writer holds the lock, or waits for it with no
+ * reader left.  Used in a loop by many threads it can delay writers
+ * indefinitely, so use parker_rwlock_rdlock unless recursion is needed. */
+PARKER_API void parker_rwlock_rdlock_recursive(parker_rwlock_t *l);
+
+/* Take a read lock only if that needs no waiting.  Returns PARKER_OK (read
+ * lock taken) or PARKER_AGAIN (a writer holds the lock or waits for it). */
+PARKER_API int parker_rwlock_tryrdlock(parker_rwlock_t *l);
+
+/* Take a read lock, waiting until the absolute deadline_ns on
+ * parker_now_ns()'s clock (PARKER_FOREVER: no limit).  Returns PARKER_OK
+ * (read lock taken) or PARKER_TIMEDOUT (not taken; only once the clock has
+ * reached the deadline; a deadline already past still takes a free lock). */
+PARKER_API int parker_rwlock_rdlock_until(parker_rwlock_t *l, uint64_t deadline_ns);
+
+/* As parker_rwlock_rdlock_until with a timeout relative to now. */
+PARKER_API int parker_rwlock_rdlock_timeout(parker_rwlock_t *l, uint64_t timeout_ns);
+
+/* Take the write lock, waiting as long as needed. */
+PARKER_API void parker_rwlock_wrlock(parker_rwlock_t *l);
+
+/* Take the write lock only if the lock is free (no reader, no writer).
+ * Returns PARKER_OK or PARKER_AGAIN. */
+PARKER_API int parker_rwlock_trywrlock(parker_rwlock_t *l);
+
+/* Take the write lock, waiting until deadline_ns (as rdlock_until).  On
+ * PARKER_TIMEDOUT the lock is as if this call had never been made: readers
+ * it held back are let in. */
+PARKER_API int parker_rwlock_wrlock_until(parker_rwlock_t *l, uint64_t deadline_ns);
+
+/* As parker_rwlock_wrlock_until with a timeout relative to now. */
+PARKER_API int parker_rwlock_wrlock_timeout(parker_rwlock_t *l, uint64_t timeout_ns);
+
+/* Release one read lock.  Aborts if no read lock is held. */
+PARKER_API void parker_rwlock_rdunlock(parker_rwlock_t *l);
+
+/* Release the write lock.  Aborts if the lock is not write-locked. */
+PARKER_API void parker_rwlock_wrunlock(parker_rwlock_t *l);
+
+/* Turn the write lock the caller holds into a read lock, atomically: no
+ * writer can get in between.  Queued readers (up to the first queued
+ * writer) are given read locks at once.  Release with rdunlock.  Aborts if
+ * the lock is not write-locked. */
+PARKER_API void parker_rwlock_downgrade(parker_rwlock_t *l);
+
+/* ------------------------------------------------------------------------
+ * parker_sem_t: a counting semaphore (POSIX sem_t, C++20
+ * counting_semaphore) in 4 bytes.
+ *
+ * Policy:
+ *   - Never loses a post, never hands one unit to two waits.  The count is
+ *     at most PARKER_SEM_VALUE_MAX (2^31 - 1); a post beyond it aborts.
+ *   - FIFO-fair for waiters: a post made while threads are queued hands its
+ *     units directly to the oldest queued waiters (one each); only units left
+ *     over raise the count.  So parker_sem_trywait, and a wait that finds a
+ *     unit, take a unit at once only when no thread is queued: nobody barges
+ *     past a queued waiter, and a queued waiter cannot time out while posts
+ *     go to threads that came after it.  A waiter that was handed a unit
+ *     returns PARKER_OK even if its deadline passes at the same moment.
+ *   - Memory: a post happens-before the wait that takes its unit.
+ *   - Timed waits return PARKER_TIMEDOUT only once the clock has reached the
+ *     deadline, and take no unit then.  No spurious returns.
+ *
+ * All-zero (PARKER_SEM_INIT) is a semaphore with count 0; set another
+ * initial count with parker_sem_post before sharing it.  No destroy, no
+ * allocation.  Queued waiters live in the parking lot, keyed by its address.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_sem {
+    uint32_t v; /* private: count << 1 | parked bit */
+} parker_sem_t;
+
+#define PARKER_SEM_INIT {0}
+#define PARKER_SEM_VALUE_MAX 0x7fffffffu
+
+/* Add n units (n == 0 does nothing): the oldest queued waiters get one each,
+ * the rest raise the count.  Aborts if the count would exceed
+ * PARKER_SEM_VALUE_MAX.  Any thread; not async-signal-safe when threads
+ * wait (it takes a queue lock). */
+PARKER_API void parker_sem_post(parker_sem_t *s, uint32_t n);
+
+/* Take one unit, waiting as long as needed. */
+PARKER_API void parker_sem_wait(parker_sem_t *s);
+
+/* Take one unit if the count is positive.  PARKER_OK or PARKER_AGAIN. */
+PARKER_API int parker_sem_trywait(parker_sem_t *s);
+
+/* Take one unit, waiting until the absolute deadline_ns (PARKER_FOREVER: no
+ * limit).  PARKER_OK (a unit taken) or PARKER_TIMEDOUT (none taken; only
+ * once the clock has reached the deadline). */
+PARKER_API int parker_sem_wait_until(parker_sem_t *s, uint64_t deadline_ns);
+
+/* As parker_sem_wait_until with a timeout relative to now. */
+PARKER_API int parker_sem_wait_timeout(parker_sem_t *s, uint64_t timeout_ns);
+
+/* The current count (0 while threads wait).  A snapshot: it may have
+ * changed by the time the caller looks at it. */
+PARKER_API uint32_t parker_sem_value(const parker_sem_t *s);
+
+/* ------------------------------------------------------------------------
+ * parker_waitgroup_t: wait until a count of outstanding tasks reaches zero
+ * (Go's sync.WaitGroup; C++20's latch when used once).
+ *
+ * Policy:
+ *   - parker_waitgroup_wait returns PARKER_OK once the count has been zero
+ *     at some moment after the call began (at once if it is zero), also if a
+ *     later add has raised it again before the waiter ran.  Waiters that
+ *     start after the count went up again wait for the next zero: the group
+ *     is reusable, no matter whether the previous waiters have returned.
+ *   - Memory: everything done before an add/done that brings the count to
+ *     zero is visible after every wait that returns PARKER_OK for it.
+ *   - The count is an int32_t: a count below zero, or above INT32_MAX,
+ *     aborts with a message.  Timed waits never return early.
+ *
+ * All-zero (PARKER_WAITGROUP_INIT) has count 0.  No destroy, no allocation.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_waitgroup {
+    uint32_t v; /* private: count << 1 | waiters bit */
+} parker_waitgroup_t;
+
+#define PARKER_WAITGROUP_INIT {0}
+
+/* Add delta (may be negative) to the count.  Reaching zero wakes every
+ * waiter.  Aborts if the count would go below 0 or above INT32_MAX. */
+PARKER_API void parker_waitgroup_add(parker_waitgroup_t *w, int32_t delta);
+
+/* parker_waitgroup_add(w, -1). */
+PARKER_API void parker_waitgroup_done(parker_waitgroup_t *w);
+
+/* Wait until the count is zero, at most timeout_ns (PARKER_FOREVER: no
+ * limit; 0: just test).  PARKER_OK or PARKER_TIMEDOUT (never early). */
+PARKER_API int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns);
+
+/* As parker_waitgroup_wait with an absolute deadline. */
+PARKER_API int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns);
+
+/* The current count (a snapshot). */
+PARKER_API int32_t parker_waitgroup_count(const parker_waitgroup_t *w);
+
+/* ------------------------------------------------------------------------
+ * parker_barrier_t: a reusable barrier for a fixed number of threads
+ * (pthread_barrier_t, C++20 std::barrier).
+ *
+ * Policy:
+ *   - A phase completes when `count` calls of parker_barrier_wait have
+ *     arrived; then all of them return: exactly one (the last to arrive)
+ *     returns 1, like PTHREAD_BARRIER_SERIAL_THREAD, the others 0.  The
+ *     barrier is then ready for the next phase at once (no need for the
+ *     threads of the previous phase to have returned).
+ *   - More arrivals than `count` (count + 1 threads): arrivals are counted
+ *     in arrival order, so the extra thread belongs to the next phase and
+ *     waits for count - 1 more arrivals.
+ *   - Memory: everything every thread did before its wait of a phase is
+ *     visible to every thread after it returns from that phase.
+ *   - No timeout, no spurious return; waiting threads park (never spin).
+ *
+ * Needs parker_barrier_init: an all-zero barrier (count 0) is "not
+ * initialised", and parker_barrier_wait on it aborts with a message.  No
+ * destroy, no allocation.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_barrier {
+    uint32_t count;   /* private: threads per phase */
+    uint32_t arrived; /* private: arrivals in the current phase */
+} parker_barrier_t;
+
+/* Set the number of threads per phase.  Returns PARKER_OK, or
+ * PARKER_INVALID (nothing changed) if b is NULL or count is 0.  Must not be
+ * called while threads wait on b. */
+PARKER_API int parker_barrier_init(parker_barrier_t *b, uint32_t count);
+
+/* Arrive and wait for the phase to complete.  Returns 1 in exactly one
+ * thread of each phase (the last arrival), 0 in the others.  Aborts if b was
+ * not initialised. */
+PARKER_API int parker_barrier_wait(parker_barrier_t *b);
 
 #ifdef __cplusplus
 }
