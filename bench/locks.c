@@ -1033,6 +1033,22 @@ static void print_grid_summary(void)
                 fmtv(b, sizeof b, med_of("mutex", w, "parker_mutex", "jain"));
                 printf(" %9s\n", b);
             }
+    printf("\n== Mutex grid at a glance: Jain's fairness index per cell (1 = equal shares)\n\n  %-22s",
+           "threads/inside/between");
+    for (k = 0; k < nmutex; k++)
+        printf(" %10.10s", mutexes[k]->name);
+    printf("\n");
+    for (ti = 1; ti < NGT; ti++)
+        for (ii = 0; ii < NGI; ii++)
+            for (oi = 0; oi < NGO; oi++) {
+                grid_label(w, sizeof w, grid_threads[ti], grid_in[ii], grid_out[oi]);
+                printf("  %2u / %4u ns / %4u ns ", grid_threads[ti], grid_in[ii], grid_out[oi]);
+                for (k = 0; k < nmutex; k++) {
+                    fmtv(b, sizeof b, med_of("mutex", w, mutexes[k]->name, "jain"));
+                    printf(" %10s", b);
+                }
+                printf("\n");
+            }
     printf("  (column names cut to 10 characters; order: ");
     for (k = 0; k < nmutex; k++)
         printf("%s%s", mutexes[k]->name, k + 1 < nmutex ? ", " : ")\n");
