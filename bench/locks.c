@@ -140,23 +140,8 @@ static const bench_barrier_ops *barriers[MAXC];
 static const bench_once_ops *onces[MAXC];
 static size_t nmutex, nrw, nqueue, nsem, nbarrier, nonce;
 
-/* Every contender name in a fixed order (libparker first, then C, C++, Rust),
- * for the report and the plot data, whatever order a repetition ran them in. */
-static const char *canon[6 * MAXC];
-static size_t ncanon;
-static void canon_add(const char *name)
-{
-    size_t i;
-    for (i = 0; i < ncanon; i++)
-        if (!strcmp(canon[i], name))
-            return;
-    if (ncanon < 6 * MAXC)
-        canon[ncanon++] = name;
-}
-
 static void gather(void)
 {
-    size_t i;
     GATHER(bench_mutex_ops, mutexes, nmutex, bench_parker_mutexes, bench_c_mutexes,
            bench_cxx_mutexes, bench_rust_mutexes);
     GATHER(bench_rwlock_ops, rwlocks, nrw, bench_parker_rwlocks, bench_c_rwlocks,
@@ -168,18 +153,31 @@ static void gather(void)
            bench_cxx_barriers);
     GATHER(bench_once_ops, onces, nonce, bench_parker_onces, bench_c_onces, bench_cxx_onces,
            bench_rust_onces);
-    for (i = 0; i < nmutex; i++)
-        canon_add(mutexes[i]->name);
-    for (i = 0; i < nqueue; i++)
-        canon_add(queues[i]->name);
-    for (i = 0; i < nonce; i++)
-        canon_add(onces[i]->name);
-    for (i = 0; i < nrw; i++)
-        canon_add(rwlocks[i]->name);
-    for (i = 0; i < nsem; i++)
-        canon_add(sems[i]->name);
-    for (i = 0; i < nbarrier; i++)
-        canon_add(barriers[i]->name);
+}
+
+/* The contenders of a section in their list order (libparker first). */
+static size_t names_for(const char *section, const char **out)
+{
+    size_t i, n = 0;
+    if (!strcmp(section, "uncontended") || !strcmp(section, "mutex") || !strcmp(section, "hog"))
+        for (i = 0; i < nmutex; i++)
+            out[n++] = mutexes[i]->name;
+    else if (!strcmp(section, "condvar"))
+        for (i = 0; i < nqueue; i++)
+            out[n++] = queues[i]->name;
+    else if (!strcmp(section, "once"))
+        for (i = 0; i < nonce; i++)
+            out[n++] = onces[i]->name;
+    else if (!strcmp(section, "rwlock"))
+        for (i = 0; i < nrw; i++)
+            out[n++] = rwlocks[i]->name;
+    else if (!strcmp(section, "semaphore"))
+        for (i = 0; i < nsem; i++)
+            out[n++] = sems[i]->name;
+    else if (!strcmp(section, "barrier"))
+        for (i = 0; i < nbarrier; i++)
+            out[n++] = barriers[i]->name;
+    return n;
 }
 
 /* ---- results ------------------------------------------------------------------
@@ -972,12 +970,14 @@ static void print_row(const struct section *s, const struct rec *r)
     printf(" %8s %8s\n", isnan(ref) ? "-" : b1, isnan(best) ? "-" : b2);
 }
 
-/* Workloads in the order they were first measured, contenders in canon
+/* Workloads in the order they were first measured, contenders in list
  * order. */
 static void print_section(const struct section *s)
 {
-    size_t i, j, k;
+    size_t i, j, k, nn;
+    const char *names[MAXC];
     printf("\n== %s\n", s->title);
+    nn = names_for(s->name, names);
     for (i = 0; i < nrecs; i++) {
         const struct rec *r = &recs[i];
         const char *who;
@@ -996,8 +996,8 @@ static void print_section(const struct section *s)
         for (m = 1; m < 5 && s->metrics[m]; m++)
             printf(" %12s", s->metrics[m]);
         printf(" %8s %8s\n", "vs ref", "vs best");
-        for (k = 0; k < ncanon; k++) {
-            const struct rec *c = find_rec(s->name, r->workload, canon[k], s->primary);
+        for (k = 0; k < nn; k++) {
+            const struct rec *c = find_rec(s->name, r->workload, names[k], s->primary);
             if (c != NULL)
                 print_row(s, c);
         }
@@ -1223,12 +1223,13 @@ static void write_matrix(const char *dir, const char *file, const char *section,
     char path[512], seen[MAXC][32];
     size_t ns = 0, i, k, wi;
     FILE *f;
-    for (k = 0; k < ncanon; k++)
+    const char *names[MAXC];
+    size_t nn = names_for(section, names);
+    for (k = 0; k < nn; k++)
         for (i = 0; i < nrecs; i++)
             if (!strcmp(recs[i].section, section) && !strcmp(recs[i].metric, metric) &&
-                !strcmp(recs[i].contender, canon[k])) {
-                if (ns < MAXC)
-                    snprintf(seen[ns++], sizeof seen[0], "%s", canon[k]);
+                !strcmp(recs[i].contender, names[k])) {
+                snprintf(seen[ns++], sizeof seen[0], "%s", names[k]);
                 break;
             }
     snprintf(path, sizeof path, "%s/%s", dir, file);
