@@ -20,7 +20,10 @@
  *              another address without waking any, ns per waiter (no
  *              system call: the lot's own cost)
  *
- * Every number is the unparker's wall time divided by the count.  The
+ * Every number is the unparker's CPU time (CLOCK_THREAD_CPUTIME_ID, so
+ * that a preemption by another process on the shared VM is not counted;
+ * the wake-up system calls are the unparker's CPU time too) divided by the
+ * count.  The
  * unparker runs on the first CPU and every waiter on the last, so the woken
  * threads never preempt the unparker (on 2 cores they otherwise take its
  * CPU after each wake-up, and the scheduler's cost swamps the lot's).  The
@@ -118,6 +121,12 @@ static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 static void sleep_ns(uint64_t ns)
@@ -230,38 +239,38 @@ static void measure(struct pool *p, const scale_ops *ops, double out[NS])
     uint64_t t0;
 
     park_all(p, ops, MODE_DISTINCT);
-    t0 = now_ns();
+    t0 = cpu_ns();
     for (i = 0; i < n; i++)
         if (ops->unpark_one((uintptr_t)&p->miss[i * 8]) != 0)
             die("an address nobody parks on had a waiter");
-    out[S_MISS] = (double)(now_ns() - t0) / (double)n;
-    t0 = now_ns();
+    out[S_MISS] = (double)(cpu_ns() - t0) / (double)n;
+    t0 = cpu_ns();
     for (i = 0; i < n; i++)
         if (ops->unpark_one((uintptr_t)&p->words[i * 8]) != 1)
             die("a queued waiter was not found");
-    out[S_ONE_DIST] = (double)(now_ns() - t0) / (double)n;
+    out[S_ONE_DIST] = (double)(cpu_ns() - t0) / (double)n;
     wait_woken(p);
 
     park_all(p, ops, MODE_SAME);
-    t0 = now_ns();
+    t0 = cpu_ns();
     for (i = 0; i < n; i++)
         if (ops->unpark_one((uintptr_t)&p->same) != 1)
             die("a queued waiter was not found");
-    out[S_ONE_SAME] = (double)(now_ns() - t0) / (double)n;
+    out[S_ONE_SAME] = (double)(cpu_ns() - t0) / (double)n;
     wait_woken(p);
 
     park_all(p, ops, MODE_SAME);
-    t0 = now_ns();
+    t0 = cpu_ns();
     if (ops->unpark_all((uintptr_t)&p->same) != n)
         die("unpark_all did not wake every waiter");
-    out[S_ALL_SAME] = (double)(now_ns() - t0) / (double)n;
+    out[S_ALL_SAME] = (double)(cpu_ns() - t0) / (double)n;
     wait_woken(p);
 
     park_all(p, ops, MODE_SAME);
-    t0 = now_ns();
+    t0 = cpu_ns();
     if (ops->requeue_all((uintptr_t)&p->same, (uintptr_t)&p->other) != n)
         die("requeue did not move every waiter");
-    out[S_REQUEUE] = (double)(now_ns() - t0) / (double)n;
+    out[S_REQUEUE] = (double)(cpu_ns() - t0) / (double)n;
     if (ops->unpark_all((uintptr_t)&p->other) != n)
         die("the requeued waiters were not all on the target");
     wait_woken(p);
