@@ -1068,6 +1068,32 @@ static void targets(void)
     unsigned ti, ii, oi;
     printf("\nTargets (ratios of medians within this run):\n");
 
+    /* std::mutex is a pthread_mutex_t in libstdc++ on glibc, so their ratio
+     * per cell shows how far this run's noise alone moves a ratio. */
+    {
+        double rs[NGT * NGI * NGO];
+        size_t nr = 0;
+        for (ti = 0; ti < NGT; ti++)
+            for (ii = 0; ii < NGI; ii++)
+                for (oi = 0; oi < NGO; oi++) {
+                    grid_label(w, 40, grid_threads[ti], grid_in[ii], grid_out[oi]);
+                    a = med_of("mutex", w, "std::mutex", "Mops/s");
+                    b = med_of("mutex", w, "pthread_mutex_t", "Mops/s");
+                    if (!isnan(a) && !isnan(b) && b > 0)
+                        rs[nr++] = a / b;
+                }
+        if (nr > 0) {
+            size_t out = 0, q;
+            for (q = 0; q < nr; q++)
+                out += rs[q] < 0.8 || rs[q] > 1.25;
+            qsort(rs, nr, sizeof rs[0], cmp_double);
+            printf("  noise gauge: std::mutex / pthread_mutex_t (the same glibc lock) over the %zu grid\n"
+                   "  cells: median %.2fx, range %.2fx-%.2fx, %zu of %zu cells outside 0.8x-1.25x\n",
+                   nr, rs[nr / 2], rs[0], rs[nr - 1],
+                   out, nr);
+        }
+    }
+
     a = med_of("uncontended", "lock+unlock, 1 thread", "parker_mutex", "ns");
     b = med_of("uncontended", "lock+unlock, 1 thread", "pthread_mutex_t", "ns");
     snprintf(how, sizeof how, "%.2fx (%.1f vs %.1f ns)", a / b, a, b);
