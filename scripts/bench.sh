@@ -78,7 +78,7 @@ if [ "$quick" -eq 1 ]; then
   args="--quick"; lot_args="--quick"; lock_args="--quick"
   n_fast=20000; n_pp=200
 else
-  args="--reps 7"; lot_args="--reps 3"; lock_args="--reps 7"
+  args="--reps 7"; lot_args="--reps 5"; lock_args="--reps 7"
   n_fast=200000; n_pp=3000
 fi
 
