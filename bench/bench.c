@@ -8,7 +8,7 @@
  * contender order rotated each time), each table cell is the median of the
  * repetitions, and every repetition's value is printed so the spread shows.
  *
- *   parker_bench [--quick] [--reps N] [--csv FILE] [--dat FILE]
+ *   parker_bench [--quick] [--reps N] [--csv FILE] [--datdir DIR]
  *   parker_bench --count pingpong|fast|idle CONTENDER N
  *       run exactly N operations and nothing else (scripts/bench.sh wraps
  *       this in `perf stat` to count system calls per operation)
@@ -35,6 +35,7 @@
 static const bench_contender *const all_contenders[] = {
 #if defined(__linux__)
     &bench_raw_futex,
+    &bench_spin_futex,
 #endif
 #if defined(BENCH_HAVE_LIBPARKER_WASM)
     &bench_libparker_wasm,
@@ -741,6 +742,16 @@ static void targets(void)
     snprintf(how, sizeof how, "%.2fx best peer (%.0f vs %.0f ns)",
              med(M_PINGPONG, fx) / best, med(M_PINGPONG, fx), best);
     print_target("ping-pong <= best peer", med(M_PINGPONG, fx), best, how);
+    {
+        int sf = find("spin_then_futex");
+        if (sf >= 0) {
+            snprintf(how, sizeof how, "%.2fx spin_then_futex (%.0f vs %.0f ns)",
+                     med(M_PINGPONG, fx) / med(M_PINGPONG, sf), med(M_PINGPONG, fx),
+                     med(M_PINGPONG, sf));
+            print_target("ping-pong <= 1.1x spin_then_futex (same spin budget)",
+                         med(M_PINGPONG, fx), 1.1 * med(M_PINGPONG, sf), how);
+        }
+    }
     if (aw >= 0) {
         snprintf(how, sizeof how, "%.2fx", med(M_PINGPONG, fx) / med(M_PINGPONG, aw));
         print_target("ping-pong <= cxx-atomic-wait", med(M_PINGPONG, fx), med(M_PINGPONG, aw), how);
@@ -786,7 +797,53 @@ static void targets(void)
 #endif
 }
 
-static void report(FILE *csv, FILE *dat)
+/* Plot data for bench/plot.gp: one row per measurement (the table's
+ * heading), and per contender the median, min and max over the repetitions,
+ * in ns (parkers-ns.dat: the fast paths) or us (parkers-us.dat: the
+ * measurements that involve a wake-up, a sleep or a spin). */
+static void write_dat(const char *dir, const char *file, const int *ms, size_t nm, double scale)
+{
+    char path[512];
+    FILE *f;
+    size_t c, k;
+    int r;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if ((f = fopen(path, "w")) == NULL)
+        die("cannot write a plot data file");
+    fprintf(f, "measurement");
+    for (c = 0; c < NCONT; c++)
+        fprintf(f, " %s min max", all_contenders[c]->name);
+    fprintf(f, "\n");
+    for (k = 0; k < nm; k++) {
+        fprintf(f, "%s", meas[ms[k]].head);
+        for (c = 0; c < NCONT; c++) {
+            double mn = INFINITY, mx = -INFINITY, md = med(ms[k], c);
+            for (r = 0; r < reps; r++) {
+                double v = R(ms[k], c, r);
+                if (!isnan(v)) {
+                    mn = v < mn ? v : mn;
+                    mx = v > mx ? v : mx;
+                }
+            }
+            if (isnan(md))
+                fprintf(f, " NaN NaN NaN");
+            else
+                fprintf(f, " %.4g %.4g %.4g", md / scale, mn / scale, mx / scale);
+        }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+}
+
+static void write_plot_data(const char *dir)
+{
+    static const int ns[] = { M_FAST, M_IDLE };
+    static const int us[] = { M_PINGPONG, M_WAKE, M_TIMEOUT1, M_BCAST, M_OVER_LAT, M_OVER_CPU };
+    write_dat(dir, "parkers-ns.dat", ns, sizeof ns / sizeof ns[0], 1.0);
+    write_dat(dir, "parkers-us.dat", us, sizeof us / sizeof us[0], 1000.0);
+}
+
+static void report(FILE *csv)
 {
     size_t c, l;
     int m, r;
@@ -812,7 +869,11 @@ static void report(FILE *csv, FILE *dat)
            "park_timeout(50 us) overshoot at default timer slack / PR_SET_TIMERSLACK 1;\n"
            "bcast8 = unpark 8 sleepers until the last one runs; ovs-rt / ovs-cpu =\n"
            "ping-pong with both cores busy: latency and CPU time (both threads) per\n"
-           "round trip; size = bytes per parker object (0 = unknown).\n");
+           "round trip; size = bytes per parker object (0 = unknown).\n"
+           "raw_futex never spins: in a ping-pong it sleeps every time, so it is the\n"
+           "floor for a sleeping wake-up, not for a round trip; spin_then_futex is the\n"
+           "same futex word with libparker's adaptive spin budget (the like-for-like\n"
+           "baseline for pingpong and ovs-*).\n");
 
     {
         int raw = find("raw_futex");
@@ -903,23 +964,6 @@ static void report(FILE *csv, FILE *dat)
                     fprintf(csv, ",%.3f", LR(m, l, r));
                 fprintf(csv, "\n");
             }
-    }
-    if (dat) {
-        /* For bench/plot.gp: one row per contender, latencies in us. */
-        fprintf(dat, "contender pingpong wake oversub_rt oversub_cpu timeout_slack1 broadcast8\n");
-        for (c = 0; c < NCONT; c++) {
-            const int cols[] = { M_PINGPONG, M_WAKE, M_OVER_LAT, M_OVER_CPU, M_TIMEOUT1, M_BCAST };
-            size_t k;
-            fprintf(dat, "%s", all_contenders[c]->name);
-            for (k = 0; k < sizeof cols / sizeof cols[0]; k++) {
-                double v = med(cols[k], c);
-                if (isnan(v))
-                    fprintf(dat, " NaN");
-                else
-                    fprintf(dat, " %.3f", v / 1000.0);
-            }
-            fprintf(dat, "\n");
-        }
     }
 }
 
@@ -1054,8 +1098,8 @@ static int count_mode(const char *what, const char *name, uint64_t n)
 
 int main(int argc, char **argv)
 {
-    const char *csv_path = NULL, *dat_path = NULL;
-    FILE *csv = NULL, *dat = NULL;
+    const char *csv_path = NULL, *dat_dir = NULL;
+    FILE *csv = NULL;
     int i, r;
     size_t c;
 
@@ -1075,8 +1119,8 @@ int main(int argc, char **argv)
                 reps = 1;
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv_path = argv[++i];
-        } else if (strcmp(argv[i], "--dat") == 0 && i + 1 < argc) {
-            dat_path = argv[++i];
+        } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
+            dat_dir = argv[++i];
         } else if (strcmp(argv[i], "--list") == 0) {
             for (c = 0; c < NCONT; c++)
                 printf("%s\n", all_contenders[c]->name);
@@ -1084,7 +1128,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--count") == 0 && i + 3 < argc) {
             return count_mode(argv[i + 1], argv[i + 2], strtoull(argv[i + 3], NULL, 10));
         } else {
-            fprintf(stderr, "usage: parker_bench [--quick] [--reps N] [--csv FILE] [--dat FILE]"
+            fprintf(stderr, "usage: parker_bench [--quick] [--reps N] [--csv FILE] [--datdir DIR]"
                             " | --list | --count pingpong|fast|idle CONTENDER N\n");
             return 2;
         }
@@ -1108,13 +1152,11 @@ int main(int argc, char **argv)
 
     if (csv_path && (csv = fopen(csv_path, "w")) == NULL)
         die("cannot write the CSV file");
-    if (dat_path && (dat = fopen(dat_path, "w")) == NULL)
-        die("cannot write the plot data file");
-    report(csv, dat);
+    report(csv);
+    if (dat_dir)
+        write_plot_data(dat_dir);
     if (csv)
         fclose(csv);
-    if (dat)
-        fclose(dat);
     free(res);
     free(lres);
     return 0;

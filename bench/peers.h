@@ -7,6 +7,7 @@
 
 #if defined(__linux__)
 extern const bench_contender bench_raw_futex;
+extern const bench_contender bench_spin_futex;
 #endif
 #if defined(BENCH_HAVE_LIBPARKER_WASM)
 extern const bench_contender bench_libparker_wasm;

@@ -3,10 +3,16 @@
 // (std_park.rs), in one staticlib so the benchmark links one Rust std.
 #[path = "std_park.rs"]
 mod std_park;
+#[cfg(feature = "locks")]
+#[path = "locks.rs"]
+mod locks;
 
-use parking_lot_core::{park, unpark_one, ParkResult, DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN};
+use parking_lot_core::{
+    park, unpark_all, unpark_one, unpark_requeue, ParkResult, RequeueOp, DEFAULT_PARK_TOKEN,
+    DEFAULT_UNPARK_TOKEN,
+};
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const EMPTY: u32 = 0;
@@ -104,4 +110,55 @@ pub extern "C" fn bench_plc_idle(h: *mut c_void, n: u64) {
         unpark(p);
     }
     wait(p, None);
+}
+
+// ---- the lot at scale (bench/lotscale.c) -----------------------------------
+// Park on a bare key; `queued` is incremented by the validate callback, which
+// runs under the bucket lock just before the thread is queued, so once the
+// harness sees it at N every thread is queued (an unpark cannot miss one).
+
+#[no_mangle]
+pub extern "C" fn bench_plc_park_key(key: usize, queued: *const AtomicUsize) -> i32 {
+    // SAFETY: queued points to a counter that outlives the park; key is
+    // only compared.
+    let r = unsafe {
+        park(
+            key,
+            || {
+                (*queued).fetch_add(1, Ordering::Relaxed);
+                true
+            },
+            || {},
+            |_, _| {},
+            DEFAULT_PARK_TOKEN,
+            None,
+        )
+    };
+    match r {
+        ParkResult::Unparked(_) => 0,
+        _ => 1,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn bench_plc_unpark_one_key(key: usize) -> i32 {
+    // SAFETY: the key is only compared.
+    let r = unsafe { unpark_one(key, |_| DEFAULT_UNPARK_TOKEN) };
+    r.unparked_threads as i32
+}
+
+#[no_mangle]
+pub extern "C" fn bench_plc_unpark_all_key(key: usize) -> usize {
+    // SAFETY: the key is only compared.
+    unsafe { unpark_all(key, DEFAULT_UNPARK_TOKEN) }
+}
+
+/// Moves every waiter of `from` to `to` without waking any; returns how many.
+#[no_mangle]
+pub extern "C" fn bench_plc_requeue_all_key(from: usize, to: usize) -> usize {
+    // SAFETY: the keys are only compared.
+    let r = unsafe {
+        unpark_requeue(from, to, || RequeueOp::RequeueAll, |_, _| DEFAULT_UNPARK_TOKEN)
+    };
+    r.requeued_threads
 }
