@@ -17,6 +17,10 @@
 set -eu
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
+# The version the checkout builds (project() in CMakeLists.txt): the
+# install names and the package versions below must carry it.
+VERSION=$(sed -n 's/^project(parker VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+[ -n "$VERSION" ] || { echo "consumers: no version in CMakeLists.txt" >&2; exit 1; }
 
 need_packages cmake gcc g++ clang make pkg-config binutils libcmocka-dev
 
@@ -80,7 +84,7 @@ check_tree() {
   if [ "$2" = static ]; then
     [ -f "$libdir/libparker.a" ] || die "static install: no libparker.a"
   else
-    [ -f "$libdir/libparker.so.1.0.0" ] && [ -L "$libdir/libparker.so.1" ] \
+    [ -f "$libdir/libparker.so.$VERSION" ] && [ -L "$libdir/libparker.so.1" ] \
       && [ -L "$libdir/libparker.so" ] \
       || die "shared install: libparker.so, .so.1 -> .so.1.0.0 chain incomplete"
   fi
@@ -103,7 +107,7 @@ consume() {
   step "$2: pkg-config + plain cc (C99) against $p"
   pcdir=$(dirname "$(find "$p" -name parker.pc -path '*/pkgconfig/*')")
   export PKG_CONFIG_PATH="$pcdir"
-  [ "$(pkg-config --modversion parker)" = 1.0.0 ] || die "$2: pkg-config version"
+  [ "$(pkg-config --modversion parker)" = "$VERSION" ] || die "$2: pkg-config version"
   pkg-config --libs --static parker | grep -q -- '-pthread' \
     || die "$2: parker.pc lacks -pthread in Libs.private"
   mkdir -p "$b-pc"
@@ -238,9 +242,9 @@ rm -rf build/pkg-consumer-major
 if cmake -S "$CONSUMERS/find_package" -B build/pkg-consumer-major \
      -DCMAKE_PREFIX_PATH="$TMP/moved-static" -DCONSUMER_REQUIRE_VERSION=2.0 \
      >"$TMP/major.log" 2>&1; then
-  die "find_package(parker 2.0) accepted version 1.0.0"
+  die "find_package(parker 2.0) accepted version $VERSION"
 fi
-grep -q 'version: 1.0.0' "$TMP/major.log" \
+grep -q "version: $VERSION" "$TMP/major.log" \
   || { cat "$TMP/major.log" >&2; die "find_package(parker 2.0) failed for another reason"; }
 
 step "build tree: find_package with parker_DIR=build/pkg-static"
@@ -298,8 +302,8 @@ quiet cmake -S . -B build/pkg-shared -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_L
   -DPARKER_BUILD_TESTS=ON -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF
 quiet cmake --build build/pkg-shared -j "$JOBS"
 SO=build/pkg-shared/libparker.so
-[ "$(readlink "$SO")" = libparker.so.1 ] && [ "$(readlink "$SO.1")" = libparker.so.1.0.0 ] \
-  || die "shared: expected libparker.so -> libparker.so.1 -> libparker.so.1.0.0"
+[ "$(readlink "$SO")" = libparker.so.1 ] && [ "$(readlink "$SO.1")" = libparker.so.$VERSION ] \
+  || die "shared: expected libparker.so -> libparker.so.1 -> libparker.so.$VERSION"
 soname=$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = libparker.so.1 ] || die "shared: SONAME is '$soname', want libparker.so.1"
 
@@ -328,7 +332,7 @@ rm -rf build/pkg-prefix-shared
 quiet cmake --install build/pkg-shared --prefix build/pkg-prefix-shared
 mv build/pkg-prefix-shared "$TMP/moved-shared"
 check_tree "$TMP/moved-shared" shared
-if readelf -d "$TMP/moved-shared/lib/libparker.so.1.0.0" | grep -E 'RPATH|RUNPATH'; then
+if readelf -d "$TMP/moved-shared/lib/libparker.so.$VERSION" | grep -E 'RPATH|RUNPATH'; then
   die "shared install: the installed library carries a build-tree run path"
 fi
 consume "$TMP/moved-shared" shared
