@@ -146,6 +146,107 @@ static void test_child_can_use_every_object_unlocked_at_fork(void **state)
                           "passed");
 }
 
+/* The issue-12 objects: a semaphore and a wait group that parent threads
+ * are parked on, a reader-writer lock and a barrier used in the parent. */
+static parker_rwlock_t rw;
+static parker_sem_t sem;
+static parker_waitgroup_t wg;
+static parker_barrier_t bar;
+
+static void *parent_sem_waiter(void *arg)
+{
+    (void)arg;
+    parker_sem_wait(&sem);
+    return NULL;
+}
+
+static void *parent_wg_waiter(void *arg)
+{
+    (void)arg;
+    if (parker_waitgroup_wait(&wg, PARKER_FOREVER) != PARKER_OK)
+        abort();
+    return NULL;
+}
+
+static int child_main2(void)
+{
+    alarm(60);
+    if (parker_sem_trywait(&sem) != PARKER_AGAIN)
+        return 10;
+    if (parker_sem_wait_timeout(&sem, NS_PER_MS) != PARKER_TIMEDOUT)
+        return 11;
+    parker_sem_post(&sem, 1);
+    if (parker_sem_value(&sem) != 1 || parker_sem_wait_timeout(&sem, 0) != PARKER_OK)
+        return 12;
+    if (parker_waitgroup_count(&wg) != 1)
+        return 20;
+    if (parker_waitgroup_wait(&wg, NS_PER_MS) != PARKER_TIMEDOUT)
+        return 21;
+    parker_waitgroup_done(&wg);
+    if (parker_waitgroup_wait(&wg, 0) != PARKER_OK)
+        return 22;
+    parker_rwlock_wrlock(&rw);
+    if (parker_rwlock_tryrdlock(&rw) != PARKER_AGAIN)
+        return 30;
+    parker_rwlock_downgrade(&rw);
+    parker_rwlock_rdlock(&rw);
+    if (parker_rwlock_trywrlock(&rw) != PARKER_AGAIN)
+        return 31;
+    parker_rwlock_rdunlock(&rw);
+    parker_rwlock_rdunlock(&rw);
+    if (parker_rwlock_wrlock_timeout(&rw, NS_PER_MS) != PARKER_OK)
+        return 32;
+    parker_rwlock_wrunlock(&rw);
+    /* A barrier of 1 completes a phase at every call. */
+    if (parker_barrier_init(&bar, 1) != PARKER_OK || parker_barrier_wait(&bar) != 1 ||
+        parker_barrier_wait(&bar) != 1)
+        return 40;
+    return 0;
+}
+
+static void *barrier_peer(void *arg)
+{
+    (void)arg;
+    (void)parker_barrier_wait(&bar);
+    return NULL;
+}
+
+static void test_child_can_use_rwlock_sem_waitgroup_barrier_after_fork(void **state)
+{
+    pthread_t t[3];
+    int status = 0, i;
+    pid_t pid;
+    (void)state;
+    test_skip_if_wasm("fork (WebAssembly has no processes)");
+    assert_int_equal(PARKER_OK, parker_barrier_init(&bar, 2));
+    t[2] = test_thread_start(barrier_peer, NULL);
+    (void)parker_barrier_wait(&bar);
+    test_thread_join(t[2]);
+    parker_rwlock_rdlock(&rw);
+    parker_rwlock_rdunlock(&rw);
+    parker_rwlock_wrlock(&rw);
+    parker_rwlock_wrunlock(&rw);
+    parker_waitgroup_add(&wg, 1);
+    t[0] = test_thread_start(parent_sem_waiter, NULL);
+    t[1] = test_thread_start(parent_wg_waiter, NULL);
+    SYNC_WAIT_UNTIL(sync_lot_waiters(&sem) == 1 && sync_lot_waiters(&wg) == 1);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(child_main2());
+    assert_int_equal(pid, waitpid(pid, &status, 0));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("child failed: status 0x%x", status);
+    /* The parent's waiters are untouched by the child. */
+    assert_int_equal(1, sync_lot_waiters(&sem));
+    assert_int_equal(1, parker_waitgroup_count(&wg));
+    parker_sem_post(&sem, 1);
+    parker_waitgroup_done(&wg);
+    for (i = 0; i < 2; i++)
+        test_thread_join(t[i]);
+    assert_int_equal(0, (int)parker_sem_value(&sem));
+}
+
 #endif /* !_WIN32 */
 
 int main(void)
@@ -153,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #if !defined(_WIN32)
         cmocka_unit_test(test_child_can_use_every_object_unlocked_at_fork),
+        cmocka_unit_test(test_child_can_use_rwlock_sem_waitgroup_barrier_after_fork),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
