@@ -88,7 +88,7 @@ static const char *const skipped[] = {
     "parking_lot_core: " BENCH_SKIP_PLC,
 #endif
 #if !defined(BENCH_HAVE_LOCK)
-    "example lock: examples/lock/parker_example_lock.h or the lot not present",
+    "parker_mutex_t: include/parker_sync.h or the lot not present",
 #endif
     NULL,
 };
@@ -528,7 +528,7 @@ static void *busy_thread(void *arg)
     return NULL;
 }
 
-/* ---- locks: the example 1-byte lock against pthread_mutex_t ----------- */
+/* ---- locks: the 1-byte parker_mutex_t against pthread_mutex_t -------- */
 static void *mx_create(void)
 {
     pthread_mutex_t *m = (pthread_mutex_t *)malloc(sizeof *m);
@@ -790,9 +790,9 @@ static void targets(void)
         double mc = median(&LR(L_CONT, 0, 0), (size_t)reps);
         double ec = median(&LR(L_CONT, 1, 0), (size_t)reps);
         snprintf(how, sizeof how, "%.2fx pthread_mutex_t", eu / mu);
-        print_target("example lock uncontended <= pthread_mutex_t", eu, mu, how);
+        print_target("parker_mutex_t uncontended <= pthread_mutex_t", eu, mu, how);
         snprintf(how, sizeof how, "%.2fx pthread_mutex_t", ec / mc);
-        print_target("example lock 4-thread contended <= pthread_mutex_t", ec, mc, how);
+        print_target("parker_mutex_t 4-thread contended <= pthread_mutex_t", ec, mc, how);
     }
 #endif
 }

@@ -12,7 +12,7 @@
 #  include <parker_lot.h>
 #endif
 #if defined(BENCH_HAVE_LOCK)
-#  include "parker_example_lock.h"
+#  include <parker_sync.h>
 #endif
 
 #include <stdlib.h>
@@ -158,12 +158,10 @@ const bench_contender V(bench_lot_) = {
 #endif
 
 #if defined(BENCH_HAVE_LOCK)
-/* The example 1-byte lock (examples/lock), built on the lot. */
+/* The library's 1-byte mutex (parker_sync.h), built on the lot. */
 static void *el_create(void)
 {
-    parker_example_mutex_t *m = (parker_example_mutex_t *)malloc(sizeof *m);
-    if (m != NULL)
-        parker_example_mutex_init(m);
+    parker_mutex_t *m = (parker_mutex_t *)calloc(1, sizeof *m);
     return m;
 }
 
@@ -174,16 +172,16 @@ static void el_destroy(void *l)
 
 static void el_lock(void *l)
 {
-    parker_example_mutex_lock((parker_example_mutex_t *)l);
+    parker_mutex_lock((parker_mutex_t *)l);
 }
 
 static void el_unlock(void *l)
 {
-    parker_example_mutex_unlock((parker_example_mutex_t *)l);
+    parker_mutex_unlock((parker_mutex_t *)l);
 }
 
 const bench_lock_ops bench_lock_example = {
-    "example 1-byte lock (" STR(BENCH_VARIANT) ")", el_create, el_destroy, el_lock, el_unlock,
-    sizeof(parker_example_mutex_t),
+    "parker_mutex_t (" STR(BENCH_VARIANT) ")", el_create, el_destroy, el_lock, el_unlock,
+    sizeof(parker_mutex_t),
 };
 #endif
