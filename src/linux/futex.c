@@ -40,6 +40,7 @@
 #define _GNU_SOURCE
 #endif
 #include "../backend.h"
+#include "../posix/posix.h"
 #include "../atomics.h"
 
 #include <errno.h>
@@ -123,27 +124,12 @@ static long wait_ts32(parker_t *p, uint64_t deadline_ns)
 #endif
 }
 
-/* Sleep up to 1 ms, never past the deadline, unless the word has already
- * changed; the core re-checks it afterwards. */
+/* Sleep one step (src/posix/sleep.c) unless the word has already changed;
+ * the core re-checks it afterwards. */
 static void sleep_step(parker_t *p, uint64_t deadline_ns)
 {
-    uint64_t step = 1000000u, now;
-    struct timespec ts;
-    int cancel_state, ignored;
-    if (parker__load_relaxed(PARKER__WORD(p)) != PARKER__PARKED)
-        return;
-    now = parker__sys_now_ns();
-    if (deadline_ns != PARKER__NO_DEADLINE) {
-        if (now >= deadline_ns)
-            return;
-        if (deadline_ns - now < step)
-            step = deadline_ns - now;
-    }
-    ts.tv_sec = 0;
-    ts.tv_nsec = (long)step;
-    (void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-    (void)nanosleep(&ts, NULL);
-    (void)pthread_setcancelstate(cancel_state, &ignored);
+    if (parker__load_relaxed(PARKER__WORD(p)) == PARKER__PARKED)
+        parker__posix_sleep_step(deadline_ns);
 }
 
 int parker__sys_wait(parker_t *p, uint64_t deadline_ns)

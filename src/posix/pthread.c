@@ -49,6 +49,7 @@
  * without the time64 calls fails larger ones with EOVERFLOW at once.
  */
 #include "../backend.h"
+#include "posix.h"
 #include "../atomics.h"
 
 #include <errno.h>
@@ -149,24 +150,6 @@ static struct stripe *stripe_of(const parker_t *p)
     return &stripes[h >> (64u - STRIPE_BITS)];
 }
 
-/* The condvar wait failed: sleep up to 1 ms (never past the deadline) so
- * that the core's re-check loop polls instead of spinning.  Cancellation is
- * disabled by the caller, so nanosleep is not a cancellation point here. */
-static void sleep_step(uint64_t deadline_ns)
-{
-    uint64_t step = 1000000u, now = parker__sys_now_ns();
-    struct timespec ts;
-    if (deadline_ns != PARKER__NO_DEADLINE) {
-        if (now >= deadline_ns)
-            return;
-        if (deadline_ns - now < step)
-            step = deadline_ns - now;
-    }
-    ts.tv_sec = 0;
-    ts.tv_nsec = (long)step;
-    (void)nanosleep(&ts, NULL);
-}
-
 int parker__sys_wait(parker_t *p, uint64_t deadline_ns)
 {
     struct stripe *s;
@@ -208,7 +191,7 @@ int parker__sys_wait(parker_t *p, uint64_t deadline_ns)
     }
     pthread_mutex_unlock(&s->mutex);
     if (err != 0)
-        sleep_step(deadline_ns);
+        parker__posix_sleep_step(deadline_ns); /* polls, never spins */
     (void)pthread_setcancelstate(cancel_state, &ignored);
     return 0;
 }
