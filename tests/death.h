@@ -13,7 +13,8 @@
 
 /* Run fn in a child with stderr captured; the child must die of SIGABRT and
  * its stderr must contain `message`.  A child that hangs instead is killed
- * by an alarm after 10 s, which fails the check (it was not caught). */
+ * by an alarm after 60 s (slow emulators included), which fails the check
+ * (it was not caught).  The lot, sync and parker tests all use this one. */
 static inline void expect_abort_with(void (*fn)(void), const char *message)
 {
     int fds[2];
@@ -22,14 +23,15 @@ static inline void expect_abort_with(void (*fn)(void), const char *message)
     size_t len = 0;
     ssize_t n;
     int status = 0;
-    test_skip_if_wasm("misuse aborts in a forked child (WebAssembly has no processes)");
+    test_skip_if_wasm("misuse aborts in a forked child (WebAssembly has no processes; the "
+                      "parker's checks run as programs of their own, tests/wasm.cmake)");
     assert_int_equal(0, pipe(fds));
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
         dup2(fds[1], 2);
-        alarm(10);
+        alarm(60);
         fn();
         _exit(0); /* not reached if the misuse was caught */
     }

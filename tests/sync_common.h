@@ -8,6 +8,7 @@
 #define PARKER_TESTS_SYNC_COMMON_H
 
 #include "common.h"
+#include "death.h"
 
 #include "parker_lot.h"
 #include "parker_sync.h"
@@ -89,39 +90,7 @@ static inline void sync_busy_ns(uint64_t ns)
     }
 }
 
-#if !defined(_WIN32)
-/* Run fn in a child with stderr captured; the child must die of SIGABRT and
- * its stderr must contain `message`. */
-static inline void sync_expect_abort_with(void (*fn)(void), const char *message)
-{
-    int fds[2];
-    pid_t pid;
-    char buf[1024];
-    size_t len = 0;
-    ssize_t n;
-    int status = 0;
-    test_skip_if_wasm("misuse aborts in a forked child (WebAssembly has no processes)");
-    assert_int_equal(0, pipe(fds));
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], 2);
-        alarm(60);
-        fn();
-        _exit(0); /* not reached if the misuse was caught */
-    }
-    close(fds[1]);
-    while (len < sizeof buf - 1 && (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)n;
-    buf[len] = 0;
-    close(fds[0]);
-    assert_int_equal(pid, waitpid(pid, &status, 0));
-    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-        fail_msg("misuse was not caught (status 0x%x, stderr \"%s\")", status, buf);
-    if (strstr(buf, message) == NULL)
-        fail_msg("abort message \"%s\" lacks \"%s\"", buf, message);
-}
-#endif
+/* The sync tests' name for the shared death test (tests/death.h). */
+#define sync_expect_abort_with expect_abort_with
 
 #endif /* PARKER_TESTS_SYNC_COMMON_H */

@@ -4,6 +4,7 @@
  * seccomp), and the misuse checks that abort with a message.
  */
 #include "common.h"
+#include "death.h"
 #include <parker_lot.h>
 
 #include <errno.h>
@@ -459,39 +460,6 @@ static void test_fast_paths_make_no_system_call(void **state)
 #endif
 
 /* ------------------------------------------------- misuse aborts loudly */
-
-/* Run fn in a child with stderr captured; the child must die of SIGABRT
- * and its stderr must contain `message`. */
-static void expect_abort_with(void (*fn)(void), const char *message)
-{
-    int fds[2];
-    pid_t pid;
-    char buf[1024];
-    size_t len = 0;
-    ssize_t n;
-    int status = 0;
-    test_skip_if_wasm("misuse aborts in a child process; on wasm each misuse runs as its own "
-                      "program instead (test_posix --abort NAME, tests/wasm.cmake)");
-    assert_int_equal(0, pipe(fds));
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], 2);
-        fn();
-        _exit(0); /* not reached if the misuse was caught */
-    }
-    close(fds[1]);
-    while (len < sizeof buf - 1 && (n = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)n;
-    buf[len] = 0;
-    close(fds[0]);
-    assert_int_equal(pid, waitpid(pid, &status, 0));
-    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-        fail_msg("misuse was not caught (status 0x%x, stderr \"%s\")", status, buf);
-    if (strstr(buf, message) == NULL)
-        fail_msg("abort message \"%s\" lacks \"%s\"", buf, message);
-}
 
 static parker_t shared_parker;
 

@@ -80,4 +80,18 @@ static inline uint64_t parker__sync_deadline(uint64_t timeout_ns)
             parker__misuse((func), "NULL " what); \
     } while (0)
 
+/* Called each time a lock call is about to sleep.  The first time, it
+ * stamps *since: the start of this call's wait, which every later re-park
+ * passes to the lot as wait_since so that the 1 ms fairness rule counts from
+ * here, and the one clock read of the slow path.  Returns 0 if the deadline
+ * has already passed then: the caller gives up before it marks anything
+ * (no parked bit set by a waiter that never queued). */
+static inline int parker__sync_begin_wait(uint64_t *since, uint64_t deadline_ns)
+{
+    if (*since != 0)
+        return 1;
+    *since = parker_now_ns();
+    return deadline_ns == PARKER_FOREVER || *since < deadline_ns;
+}
+
 #endif /* PARKER_SYNC_LOCK_ALGORITHM_H */

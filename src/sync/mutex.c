@@ -77,13 +77,8 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
             v = parker__load_relaxed_u8(w);
             continue;
         }
-        if (wait_since == 0) {
-            /* The first time this call is about to sleep: the start of its
-             * wait for fairness, and the only clock read of the slow path. */
-            wait_since = parker_now_ns();
-            if (deadline_ns != PARKER_FOREVER && wait_since >= deadline_ns)
-                return PARKER_TIMEDOUT; /* before setting PARKED: leave no trace */
-        }
+        if (!parker__sync_begin_wait(&wait_since, deadline_ns))
+            return PARKER_TIMEDOUT; /* before setting PARKED: leave no trace */
         if (!(v & PARKER__MUTEX_PARKED) &&
             !parker__cas_weak_relaxed_u8(w, &v, (uint8_t)(v | PARKER__MUTEX_PARKED)))
             continue;

@@ -279,14 +279,8 @@ static int rdlock_slow(parker_rwlock_t *l, uint64_t deadline_ns, int recursive, 
             parker__cpu_relax();
             continue;
         }
-        if (since == 0) {
-            /* About to sleep for the first time: the start of this wait
-             * for fairness, and the one clock read of the slow path.  A
-             * deadline already past gives up before anything is marked. */
-            since = parker_now_ns();
-            if (deadline_ns != PARKER_FOREVER && since >= deadline_ns)
-                return PARKER_TIMEDOUT;
-        }
+        if (!parker__sync_begin_wait(&since, deadline_ns))
+            return PARKER_TIMEDOUT;
         token = TOKEN_RETRY;
         r = parker_lot_park_ex(key1(l), validate_reader, NULL, timed_out_key1, &ctx, deadline_ns,
                                &me, since, &token);
@@ -425,14 +419,8 @@ static int wrlock_slow(parker_rwlock_t *l, uint64_t deadline_ns)
             parker__cpu_relax();
             continue;
         }
-        if (since == 0) {
-            /* About to sleep for the first time: the start of this wait
-             * for fairness, and the one clock read of the slow path.  A
-             * deadline already past gives up before anything is marked. */
-            since = parker_now_ns();
-            if (deadline_ns != PARKER_FOREVER && since >= deadline_ns)
-                return PARKER_TIMEDOUT;
-        }
+        if (!parker__sync_begin_wait(&since, deadline_ns))
+            return PARKER_TIMEDOUT;
         token = TOKEN_RETRY;
         r = parker_lot_park_ex(key1(l), validate_writer, NULL, timed_out_key1, &ctx, deadline_ns,
                                &me, since, &token);
