@@ -129,3 +129,8 @@ const char *parker__sys_name(void)
 {
     return "wasm";
 }
+
+void parker__sys_after_fork(void)
+{
+    /* No process-wide state to reset, and WebAssembly has no fork. */
+}
