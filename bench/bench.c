@@ -18,6 +18,8 @@
 #define _GNU_SOURCE
 #endif
 #include "peers.h"
+#define BENCH_PROG "parker_bench"
+#include "util.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -94,28 +96,6 @@ static const char *const skipped[] = {
 };
 
 /* ------------------------------------------------------------------ */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-    /* 0 where there is no per-thread CPU clock (Emscripten). */
-    struct timespec ts = {0, 0};
-    (void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
 static void relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -125,26 +105,6 @@ static void relax(void)
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-
-static void die(const char *what)
-{
-    fprintf(stderr, "parker_bench: %s\n", what);
-    exit(2);
-}
-
-static pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    if (pthread_create(&t, NULL, fn, arg) != 0)
-        die("pthread_create failed");
-    return t;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double median(double *v, size_t n)
 {
@@ -199,14 +159,14 @@ static void *pp_partner(void *arg)
     STORE(&pp->hb, hb);
     while ((ha = LOAD(&pp->ha)) == NULL)
         relax();
-    cpu0 = thread_cpu_ns();
+    cpu0 = cpu_ns();
     for (;;) {
         c->park(hb);
         if (LOAD(&pp->stop))
             break;
         c->unpark(ha);
     }
-    pp->b_cpu = thread_cpu_ns() - cpu0;
+    pp->b_cpu = cpu_ns() - cpu0;
     return NULL;
 }
 
@@ -232,7 +192,7 @@ static void pingpong_run(const bench_contender *c, uint64_t cap_ns, uint64_t n,
         relax();
     STORE(&pp.ha, ha);
     t0 = now_ns();
-    cpu0 = thread_cpu_ns();
+    cpu0 = cpu_ns();
     for (i = 0;; i++) {
         if (n ? i == n : (i % 16 == 0 && now_ns() - t0 >= cap_ns))
             break;
@@ -240,7 +200,7 @@ static void pingpong_run(const bench_contender *c, uint64_t cap_ns, uint64_t n,
         c->park(ha);
     }
     elapsed = now_ns() - t0;
-    a_cpu = thread_cpu_ns() - cpu0;
+    a_cpu = cpu_ns() - cpu0;
     STORE(&pp.stop, 1);
     c->unpark(pp.hb);
     pthread_join(t, NULL);

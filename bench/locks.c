@@ -30,6 +30,8 @@
 #define _GNU_SOURCE
 #endif
 #include "locks.h"
+#define BENCH_PROG "parker_locks"
+#include "util.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -48,44 +50,6 @@
 #define MAXC 16
 
 /* ---- helpers ------------------------------------------------------------- */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-/* The single-threaded loops (uncontended lock, once) are timed in the
- * thread's CPU time: on the shared VM a preemption in the middle of a burst
- * would otherwise count as lock cost. */
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-static void die(const char *what)
-{
-    fprintf(stderr, "parker_locks: %s\n", what);
-    exit(2);
-}
-static pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    if (pthread_create(&t, NULL, fn, arg) != 0)
-        die("pthread_create failed");
-    return t;
-}
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -51,6 +51,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BENCH_PROG "parker_lotscale"
+#include "util.h"
+
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define INC(p) __atomic_fetch_add((p), 1, __ATOMIC_ACQ_REL)
@@ -117,29 +120,6 @@ static const scale_ops *const all_ops[] = {
 #define NOPS (sizeof all_ops / sizeof all_ops[0])
 
 /* ---- helpers ------------------------------------------------------------ */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-static uint64_t cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-static void die(const char *what)
-{
-    fprintf(stderr, "parker_lotscale: %s\n", what);
-    exit(2);
-}
 static void pin_to_cpu(pthread_attr_t *attr, int last)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -154,11 +134,6 @@ static void pin_to_cpu(pthread_attr_t *attr, int last)
         (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ---- the waiter pool ----------------------------------------------------
  * Between phases the waiters sleep on a generation word with a raw futex

@@ -61,6 +61,19 @@ static void cwaiter_start(struct cwaiter *w, parker_cond_t *c, parker_mutex_t *m
     w->thread = test_thread_start(cwaiter_main, w);
 }
 
+/* Join n waiters: each must have returned PARKER_OK holding the mutex, and
+ * never found another waiter inside the mutex with it. */
+static void cwaiters_join_ok(struct cwaiter *w, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        test_thread_join(w[i].thread);
+        assert_int_equal(PARKER_OK, w[i].result);
+        assert_int_equal(1, w[i].held_after);
+        assert_int_equal(0, atomic_load(&w[i].bad));
+    }
+}
+
 /* ----------------------------------------------------------- tests */
 
 static void test_signal_without_waiters_returns_zero_and_is_not_remembered(void **state)
@@ -234,12 +247,7 @@ static void test_broadcast_requeues_waiters_onto_the_held_mutex(void **state)
     for (i = 0; i < N; i++)
         assert_int_equal(0, atomic_load(&w[i].done));
     parker_mutex_unlock(&m);
-    for (i = 0; i < N; i++) {
-        test_thread_join(w[i].thread);
-        assert_int_equal(PARKER_OK, w[i].result);
-        assert_int_equal(1, w[i].held_after);
-        assert_int_equal(0, atomic_load(&w[i].bad));
-    }
+    cwaiters_join_ok(w, N);
     assert_int_equal(0, SYNC_BYTE(&m));
 }
 
@@ -285,11 +293,7 @@ static void test_broadcast_with_a_free_mutex_wakes_one_and_moves_the_rest(void *
         cwaiter_start(&w[i], &c, &m, PARKER_FOREVER, &inside);
     SYNC_WAIT_UNTIL(sync_lot_waiters(&c) == N);
     assert_int_equal(N, parker_cond_broadcast(&c));
-    for (i = 0; i < N; i++) {
-        test_thread_join(w[i].thread);
-        assert_int_equal(PARKER_OK, w[i].result);
-        assert_int_equal(0, atomic_load(&w[i].bad));
-    }
+    cwaiters_join_ok(w, N);
     assert_int_equal(0, c.private_lock_);
     assert_int_equal(0, SYNC_BYTE(&m));
 }

@@ -202,9 +202,18 @@ static int take_every_waiter(void *arg, void *park_arg)
     return PARKER_LOT_FILTER_UNPARK;
 }
 
-int parker_cond_signal(parker_cond_t *c)
+/*
+ * The notify loop that signal (all = 0) and broadcast (all = 1) share.  A
+ * condition variable used through parker_cond_wait_with (FOREIGN) has no
+ * mutex to requeue onto: its waiters are woken.  One used with a mutex
+ * requeues onto that mutex, as validate decides under both queue locks;
+ * validate sets `changed` when the recorded mutex is no longer the one
+ * loaded here (the last waiter left and another mutex came), and the loop
+ * starts over with the new one.  Returns how many were woken or moved.
+ */
+static size_t notify(parker_cond_t *c, int all, parker_lot_requeue_validate_fn validate,
+                     parker_lot_unpark_token_fn callback)
 {
-    PARKER__SYNC_NOT_NULL("parker_cond_signal", c, "condition variable");
     for (;;) {
         uintptr_t lock = parker__load_relaxed_uptr(COND_WORD(c));
         struct notify_ctx n;
@@ -213,16 +222,24 @@ int parker_cond_signal(parker_cond_t *c)
         if (lock == 0)
             return 0;
         if (lock == FOREIGN)
-            return parker_lot_unpark_one_ex(COND_WORD(c), clear_if_empty, c);
+            return all ? parker_lot_unpark_filter(COND_WORD(c), take_every_waiter,
+                                                  clear_if_empty, c)
+                       : (size_t)parker_lot_unpark_one_ex(COND_WORD(c), clear_if_empty, c);
         n.c = c;
         n.m = (parker_mutex_t *)lock;
         n.op = 0;
         n.changed = 0;
-        woken = parker_lot_requeue_ex(COND_WORD(c), PARKER__MUTEX_WORD(n.m), signal_validate,
-                                      signal_callback, &n, &moved);
+        woken = parker_lot_requeue_ex(COND_WORD(c), PARKER__MUTEX_WORD(n.m), validate, callback,
+                                      &n, &moved);
         if (!n.changed)
-            return woken + moved != 0;
+            return woken + moved;
     }
+}
+
+int parker_cond_signal(parker_cond_t *c)
+{
+    PARKER__SYNC_NOT_NULL("parker_cond_signal", c, "condition variable");
+    return notify(c, 0, signal_validate, signal_callback) != 0;
 }
 
 static int broadcast_validate(void *arg)
@@ -253,22 +270,5 @@ static uintptr_t broadcast_callback(void *arg, const parker_lot_unpark_result_t 
 size_t parker_cond_broadcast(parker_cond_t *c)
 {
     PARKER__SYNC_NOT_NULL("parker_cond_broadcast", c, "condition variable");
-    for (;;) {
-        uintptr_t lock = parker__load_relaxed_uptr(COND_WORD(c));
-        struct notify_ctx n;
-        size_t woken, moved = 0;
-
-        if (lock == 0)
-            return 0;
-        if (lock == FOREIGN)
-            return parker_lot_unpark_filter(COND_WORD(c), take_every_waiter, clear_if_empty, c);
-        n.c = c;
-        n.m = (parker_mutex_t *)lock;
-        n.op = 0;
-        n.changed = 0;
-        woken = parker_lot_requeue_ex(COND_WORD(c), PARKER__MUTEX_WORD(n.m), broadcast_validate,
-                                      broadcast_callback, &n, &moved);
-        if (!n.changed)
-            return woken + moved;
-    }
+    return notify(c, 1, broadcast_validate, broadcast_callback);
 }

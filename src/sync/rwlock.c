@@ -252,6 +252,34 @@ static uintptr_t clear_writer_parked(void *arg, const parker_lot_unpark_result_t
 
 /* ------------------------------------------------------------ readers */
 
+/* What rdlock_slow and wrlock_slow do when the word s did not let them in:
+ * spin while nobody is parked (bounded), else park on key1 until a wake.
+ * Returns WAIT_AGAIN to look at the word again, PARKER_TIMEDOUT, or
+ * PARKER_OK after a wake, with the waker's token in *token (TOKEN_RETRY
+ * when the wake handed nothing over). */
+#define WAIT_AGAIN (-1)
+
+static int spin_or_park(parker_rwlock_t *l, uintptr_t s, parker_lot_validate_fn validate,
+                        struct park_ctx *ctx, struct rw_waiter *me, unsigned *spins,
+                        uint64_t *since, uint64_t deadline_ns, uintptr_t *token)
+{
+    int r;
+    if ((s & PARKED) == 0 && *spins < SPIN_LIMIT) {
+        ++*spins;
+        parker__cpu_relax();
+        return WAIT_AGAIN;
+    }
+    if (!parker__sync_begin_wait(since, deadline_ns))
+        return PARKER_TIMEDOUT;
+    *token = TOKEN_RETRY;
+    r = parker_lot_park_ex(key1(l), validate, NULL, timed_out_key1, ctx, deadline_ns, me, *since,
+                           token);
+    if (r == PARKER_TIMEDOUT)
+        return PARKER_TIMEDOUT;
+    *spins = 0;
+    return r == PARKER_OK ? PARKER_OK : WAIT_AGAIN; /* AGAIN: validate said look again */
+}
+
 static int rdlock_slow(parker_rwlock_t *l, uint64_t deadline_ns, int recursive, const char *func)
 {
     struct rw_waiter me;
@@ -274,21 +302,11 @@ static int rdlock_slow(parker_rwlock_t *l, uint64_t deadline_ns, int recursive, 
                 return PARKER_OK;
             continue;
         }
-        if ((s & PARKED) == 0 && spins < SPIN_LIMIT) {
-            spins++;
-            parker__cpu_relax();
-            continue;
-        }
-        if (!parker__sync_begin_wait(&since, deadline_ns))
-            return PARKER_TIMEDOUT;
-        token = TOKEN_RETRY;
-        r = parker_lot_park_ex(key1(l), validate_reader, NULL, timed_out_key1, &ctx, deadline_ns,
-                               &me, since, &token);
-        if (r == PARKER_OK && token != TOKEN_RETRY)
-            return PARKER_OK; /* handed a read lock */
+        r = spin_or_park(l, s, validate_reader, &ctx, &me, &spins, &since, deadline_ns, &token);
         if (r == PARKER_TIMEDOUT)
             return PARKER_TIMEDOUT;
-        spins = 0;
+        if (r == PARKER_OK && token != TOKEN_RETRY)
+            return PARKER_OK; /* handed a read lock */
     }
 }
 
@@ -414,21 +432,11 @@ static int wrlock_slow(parker_rwlock_t *l, uint64_t deadline_ns)
                 break;
             continue;
         }
-        if ((s & PARKED) == 0 && spins < SPIN_LIMIT) {
-            spins++;
-            parker__cpu_relax();
-            continue;
-        }
-        if (!parker__sync_begin_wait(&since, deadline_ns))
-            return PARKER_TIMEDOUT;
-        token = TOKEN_RETRY;
-        r = parker_lot_park_ex(key1(l), validate_writer, NULL, timed_out_key1, &ctx, deadline_ns,
-                               &me, since, &token);
-        if (r == PARKER_OK && token == TOKEN_HANDOFF)
-            break; /* WRITER was set for us */
+        r = spin_or_park(l, s, validate_writer, &ctx, &me, &spins, &since, deadline_ns, &token);
         if (r == PARKER_TIMEDOUT)
             return PARKER_TIMEDOUT;
-        spins = 0;
+        if (r == PARKER_OK && token == TOKEN_HANDOFF)
+            break; /* WRITER was set for us */
     }
     return wait_for_readers(l, deadline_ns);
 }
