@@ -60,6 +60,34 @@ quiet cmake --build build/pkg-static -j "$JOBS"
 rm -rf build/pkg-prefix
 quiet cmake --install build/pkg-static --prefix build/pkg-prefix
 
+# ---------------------------------------------------------------- no cmocka
+# A plain top-level configure + build on a machine without cmocka (hidden
+# here with CMAKE_DISABLE_FIND_PACKAGE_cmocka) builds libparker.a and the
+# examples, warns once that the tests are off, and builds no test; asking
+# for the tests explicitly is still an error.
+step "no cmocka: plain configure and build succeed, warn once, build no test"
+rm -rf build/pkg-nocmocka
+cmake -S . -B build/pkg-nocmocka -DCMAKE_DISABLE_FIND_PACKAGE_cmocka=ON >"$TMP/nocm.log" 2>&1 \
+  || { cat "$TMP/nocm.log" >&2; die "no cmocka: configure failed"; }
+nwarn=$(grep -c 'cmocka not found: the tests are off' "$TMP/nocm.log" || true)
+[ "$nwarn" -eq 1 ] || { cat "$TMP/nocm.log" >&2; die "no cmocka: expected one warning, saw $nwarn"; }
+quiet cmake --build build/pkg-nocmocka -j "$JOBS"
+[ -f build/pkg-nocmocka/libparker.a ] || die "no cmocka: no libparker.a"
+[ -n "$(find build/pkg-nocmocka/examples -maxdepth 1 -type f -perm -u+x 2>/dev/null)" ] \
+  || die "no cmocka: the examples were not built"
+if [ -d build/pkg-nocmocka/tests ] || find build/pkg-nocmocka -name 'test_*' -type f | grep -q .; then
+  die "no cmocka: a test was built"
+fi
+quiet cmake --install build/pkg-nocmocka --prefix "$TMP/nocm-prefix"
+[ -f "$TMP/nocm-prefix/include/parker.h" ] || die "no cmocka: cmake --install installed no header"
+if cmake -S . -B build/pkg-nocmocka-on -DCMAKE_DISABLE_FIND_PACKAGE_cmocka=ON \
+     -DPARKER_BUILD_TESTS=ON >"$TMP/nocm-on.log" 2>&1; then
+  die "no cmocka: -DPARKER_BUILD_TESTS=ON configured without cmocka"
+fi
+grep -q 'cmocka not found (needed for the tests)' "$TMP/nocm-on.log" \
+  || { cat "$TMP/nocm-on.log" >&2; die "no cmocka: -DPARKER_BUILD_TESTS=ON failed without the cmocka message"; }
+rm -rf build/pkg-nocmocka build/pkg-nocmocka-on
+
 # check_tree PREFIX KIND: every file a consumer needs is there, under
 # GNUInstallDirs names, and no text file names an absolute path of this
 # machine (source, build or original prefix, or the default prefix).
