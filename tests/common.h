@@ -150,6 +150,27 @@ static inline void test_skip_if_emulated(const char *what_did_not_run)
 }
 
 /*
+ * seccomp filters depend on the kernel (CONFIG_SECCOMP_FILTER) and on the
+ * container the tests run in, not on the code.  A check that needs them
+ * first installs a filter that allows everything; if the kernel refuses even
+ * that (or PARKER_TEST_ASSUME_NO_SECCOMP=1 forces that answer, to test this
+ * path), the check ends SKIPPED with the reason printed, never passed.
+ */
+static inline int test_assume_no_seccomp(void)
+{
+    const char *e = getenv("PARKER_TEST_ASSUME_NO_SECCOMP");
+    return e != NULL && strcmp(e, "1") == 0;
+}
+
+static inline void test_skip_seccomp_refused(const char *what_did_not_run, int err)
+{
+    print_message("SKIPPED (machine, not code): %s: the kernel refuses seccomp "
+                  "(errno %d%s)\n", what_did_not_run, err,
+                  test_assume_no_seccomp() ? ", forced by PARKER_TEST_ASSUME_NO_SECCOMP=1" : "");
+    skip();
+}
+
+/*
  * WebAssembly (Emscripten, run by node) has no processes (fork fails) and no
  * signals between threads (pthread_kill of another thread fails).  A test
  * that needs them starts with test_skip_if_wasm: SKIPPED with the reason
