@@ -34,12 +34,62 @@ need_packages() {
 
 JOBS=$(nproc 2>/dev/null || echo 2)
 
+# machine_skip CHECK REASON: CHECK depends on what this machine offers (a
+# kernel feature, a setting, a counter), not on the code, and the probe
+# before it found it missing.  Prints one line and records it in
+# $PARKER_SKIP_LOG, which scripts/test.sh lists in its summary as skipped:
+# a skip is never silent and never counted as a pass.
+machine_skip() {
+  echo "SKIPPED (machine, not code): $1: $2"
+  if [ -n "${PARKER_SKIP_LOG:-}" ]; then
+    printf '%s: %s\n' "$1" "$2" >>"$PARKER_SKIP_LOG"
+  fi
+}
+
+# ia32_exec_probe STATIC_I386_PROGRAM: whether this machine's kernel runs
+# 32-bit x86 programs natively (an x86_64 kernel may be built or booted
+# without IA-32 emulation; many VM and container hosts are).  The program
+# must print "hello".  Returns 0 if it runs; otherwise sets probe_reason.
+# PARKER_TEST_ASSUME_NO_IA32=1 forces the "cannot run" answer, to test that
+# path on a machine that can.
+ia32_exec_probe() {
+  if [ "${PARKER_TEST_ASSUME_NO_IA32:-0}" = 1 ]; then
+    probe_reason="PARKER_TEST_ASSUME_NO_IA32=1 forces 'the kernel cannot run 32-bit x86 programs'"
+    return 1
+  fi
+  if [ "$(uname -m)" != x86_64 ]; then
+    probe_reason="the host is $(uname -m), not x86_64"
+    return 1
+  fi
+  _p_out=$("$1" 2>&1) || true
+  if [ "$_p_out" != hello ]; then
+    probe_reason="this x86_64 kernel cannot run a static 32-bit x86 hello world ($(printf '%s' "$_p_out" | head -n 1 | sed 's/^.*: //'))"
+    return 1
+  fi
+}
+
 # run_preset NAME: configure, build and test one CMake preset.
 run_preset() {
   echo "== preset $1"
   cmake --preset "$1" --fresh >/dev/null || return 1
   cmake --build "build/$1" -j "$JOBS" || return 1
   (cd "build/$1" && ctest --output-on-failure -j 1) || return 1
+  record_case_skips "preset $1" "build/$1/Testing/Temporary/LastTest.log"
+}
+
+# record_case_skips WHERE LOG: print, and add to $PARKER_SKIP_LOG, every
+# cmocka case that LOG (ctest's output) says was skipped, with the reason the
+# test printed ("SKIPPED...: reason"), so scripts/test.sh's summary lists it.
+record_case_skips() {
+  [ -f "$2" ] || return 0
+  _n=$(grep -c '^\[  SKIPPED \] test_' "$2" || true)
+  [ "$_n" -gt 0 ] || return 0
+  echo "-- $1: $_n cmocka case(s) skipped; the reasons they printed:"
+  grep -h 'SKIPPED' "$2" | grep -v '^\[  SKIPPED \]' | sed 's/^[0-9]*: //; s/^[[:space:]]*//' \
+    | sort -u | sed "s/^/   /"
+  if [ -n "${PARKER_SKIP_LOG:-}" ]; then
+    echo "$1: $_n cmocka case(s) skipped (reasons printed above)" >>"$PARKER_SKIP_LOG"
+  fi
 }
 
 # build_cmocka PREFIX TOOLCHAIN [CMAKE_ARGS...]: build cmocka as a static

@@ -15,6 +15,13 @@ need_packages cmake gcc g++ clang make libcmocka-dev
 
 CORE_PRESETS="futex posix asan-futex asan-posix tsan-futex tsan-posix spurious-futex spurious-posix clang-futex"
 
+# Checks that the machine cannot run (scripts/lib.sh machine_skip, skipped
+# cmocka cases) are collected here and listed after the summary: skipped,
+# never passed.
+PARKER_SKIP_LOG=$(mktemp)
+export PARKER_SKIP_LOG
+trap 'rm -f "$PARKER_SKIP_LOG"' EXIT
+
 failed=""
 summary=""
 run_one() {
@@ -46,6 +53,10 @@ fi
 echo "== summary (wall-clock time of each part)"
 printf '%s' "$summary"
 echo "total: $(($(date +%s) - t_all)) s"
+if [ -s "$PARKER_SKIP_LOG" ]; then
+  echo "== skipped, not passed (what this machine cannot run; each part printed why):"
+  sed 's/^/   /' "$PARKER_SKIP_LOG"
+fi
 if [ -n "$failed" ]; then
   echo "FAILED:$failed" >&2
   exit 1

@@ -66,6 +66,7 @@ run_path() {
     || die "$name: configure"
   cmake --build "$dir" -j "$JOBS" || die "$name: build"
   (cd "$dir" && ctest --output-on-failure -j 1) || die "$name: tests"
+  record_case_skips "windows $name" "$dir/Testing/Temporary/LastTest.log"
 }
 
 run_path wait
