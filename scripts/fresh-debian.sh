@@ -10,6 +10,13 @@
 #   scripts/fresh-debian.sh                    scripts/test.sh (every stage)
 #   scripts/fresh-debian.sh stage:cross futex  scripts/test.sh stage:cross futex
 #   scripts/fresh-debian.sh --bench ...        then also scripts/bench.sh --quick there
+#   scripts/fresh-debian.sh --forced-paths ... then, in the same chroot, the
+#                                              machine-dependent checks once more
+#                                              with their "missing" path forced:
+#                                              PARKER_TEST_ASSUME_NO_IA32=1 and
+#                                              PARKER_TEST_ASSUME_NO_SECCOMP=1 on
+#                                              scripts/test.sh futex stage:cross
+#                                              (i686 targets only)
 #   scripts/fresh-debian.sh --keep ...         keep the unmounted chroot and print its path
 #   scripts/fresh-debian.sh --mirror URL ...   another Debian archive (default: this
 #                                              machine's, from its apt sources)
@@ -17,7 +24,9 @@
 # Needs root (it runs itself through sudo otherwise) and Debian's archive.
 # Works in build/fresh-debian.XXXXXX; the chroot's build logs are copied to
 # build/fresh-debian-logs/ before the chroot is removed.  Only the committed
-# HEAD is tested: uncommitted changes are not in the clone.  Exit status:
+# HEAD is tested: uncommitted changes are not in the clone.  The variables
+# PARKER_TEST_ASSUME_* and PARKER_CROSS_ARCHS are passed into the chroot's
+# otherwise clean environment.  Exit status:
 # that of scripts/test.sh in the chroot, or 1 if the chroot could not be made.
 set -eu
 
@@ -66,11 +75,32 @@ inside() {
   in_chroot() {
     chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 \
       TERM="${TERM:-dumb}" ${CI:+CI="$CI"} \
+      ${PARKER_TEST_ASSUME_NO_IA32:+PARKER_TEST_ASSUME_NO_IA32="$PARKER_TEST_ASSUME_NO_IA32"} \
+      ${PARKER_TEST_ASSUME_NO_SECCOMP:+PARKER_TEST_ASSUME_NO_SECCOMP="$PARKER_TEST_ASSUME_NO_SECCOMP"} \
+      ${PARKER_CROSS_ARCHS:+PARKER_CROSS_ARCHS="$PARKER_CROSS_ARCHS"} \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       sh -c 'cd /root/libparker && exec "$@"' sh "$@"
   }
   rc=0
   in_chroot scripts/test.sh "$@" || rc=$?
+  if [ "${FRESH_DEBIAN_FORCED:-0}" = 1 ]; then
+    # The same checks with the machine's answer forced to "missing": the skip
+    # path must print its reason and the stage must still pass.  Builds are
+    # reused from the run above.
+    echo "== fresh-debian: forced paths: PARKER_TEST_ASSUME_NO_IA32=1 PARKER_TEST_ASSUME_NO_SECCOMP=1 scripts/test.sh futex stage:cross (i686)"
+    t0=$(date +%s)
+    frc=0
+    PARKER_TEST_ASSUME_NO_IA32=1 PARKER_TEST_ASSUME_NO_SECCOMP=1 PARKER_CROSS_ARCHS="i686 i686-time64" \
+      in_chroot scripts/test.sh futex stage:cross >"$root/forced.log" 2>&1 || frc=$?
+    tail -n 30 "$root/forced.log"
+    for want in "PARKER_TEST_ASSUME_NO_IA32=1 forces" "forced by PARKER_TEST_ASSUME_NO_SECCOMP=1"; do
+      grep -q "$want" "$root/forced.log" \
+        || { echo "fresh-debian: forced paths: no line saying '$want'" >&2; [ $frc -ne 0 ] || frc=1; }
+    done
+    unset PARKER_TEST_ASSUME_NO_IA32 PARKER_TEST_ASSUME_NO_SECCOMP PARKER_CROSS_ARCHS
+    echo "== fresh-debian: forced paths: exit $frc, $(($(date +%s) - t0)) s"
+    [ $frc -eq 0 ] || [ $rc -ne 0 ] || rc=$frc
+  fi
   if [ "${FRESH_DEBIAN_BENCH:-0}" = 1 ]; then
     echo "== fresh-debian: scripts/bench.sh --quick in the chroot"
     t0=$(date +%s)
@@ -96,9 +126,10 @@ main() {
     case "$1" in
       --keep) keep=1; shift ;;
       --bench) FRESH_DEBIAN_BENCH=1; export FRESH_DEBIAN_BENCH; shift ;;
+      --forced-paths) FRESH_DEBIAN_FORCED=1; export FRESH_DEBIAN_FORCED; shift ;;
       --mirror) mirror=$2; shift 2 ;;
       --) shift; break ;;
-      -h|--help) sed -n '2,21p' "$self"; exit 0 ;;
+      -h|--help) sed -n '2,31p' "$self"; exit 0 ;;
       -*) echo "fresh-debian.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
       *) break ;;
     esac
