@@ -24,7 +24,7 @@
  * section of every acquisition), so p99 and max are over those samples.
  * The hog workload times every acquisition of its occasional threads.
  *
- *   parker_locks [--quick] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_locks [--quick] [--only-mutex] [--reps N] [--csv FILE] [--datdir DIR]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -93,6 +93,7 @@ static struct {
     unsigned loop_bursts;
 } cfg = { 60000000u, 250000000u, 60000000u, 80000000u, 80000000u, 3000, 1000000u, 8 };
 static int reps = 5;
+static int only_mutex; /* --only-mutex: the uncontended, grid and hog sections */
 
 /* ---- contenders ------------------------------------------------------------ */
 #define GATHER(type, out, n, ...)                                                  \
@@ -828,6 +829,8 @@ static void run_rep(int rep)
         c = (k + (size_t)rep) % nmutex;
         mutex_hog(mutexes[c], rep);
     }
+    if (only_mutex)
+        return;
     for (p = 1; p <= 4; p *= 2)
         for (k = 0; k < nqueue; k++) {
             c = (k + (size_t)rep + p) % nqueue;
@@ -1332,6 +1335,8 @@ int main(int argc, char **argv)
             cfg.loop_n = 100000u;
             cfg.loop_bursts = 5;
             reps = 2;
+        } else if (strcmp(argv[i], "--only-mutex") == 0) {
+            only_mutex = 1;
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
             reps = reps < 1 ? 1 : reps > MAXREPS ? MAXREPS : reps;
@@ -1340,7 +1345,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             datdir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_locks [--quick] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_locks [--quick] [--only-mutex] [--reps N] [--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }
