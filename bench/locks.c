@@ -24,7 +24,7 @@
  * section of every acquisition), so p99 and max are over those samples.
  * The hog workload times every acquisition of its occasional threads.
  *
- *   parker_locks [--quick] [--only-mutex] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_locks [--quick] [--only mutex|queue|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -93,7 +93,11 @@ static struct {
     unsigned loop_bursts;
 } cfg = { 60000000u, 250000000u, 60000000u, 80000000u, 80000000u, 3000, 1000000u, 8 };
 static int reps = 5;
-static int only_mutex; /* --only-mutex: the uncontended, grid and hog sections */
+static const char *only; /* --only GROUP: mutex, queue, rw, sem or barrier; NULL: all */
+static int want(const char *group)
+{
+    return only == NULL || strcmp(only, group) == 0;
+}
 
 /* ---- contenders ------------------------------------------------------------ */
 #define GATHER(type, out, n, ...)                                                  \
@@ -808,46 +812,44 @@ static void run_rep(int rep)
     size_t k, c;
     unsigned ti, ii, oi, p;
     int mix;
-    for (k = 0; k < nmutex; k++) {
+    for (k = 0; k < nmutex && want("mutex"); k++) {
         c = (k + (size_t)rep) % nmutex;
         put("uncontended", "lock+unlock, 1 thread", mutexes[c]->name, "ns", "ns", rep,
             mutex_uncontended(mutexes[c]));
     }
-    for (k = 0; k < nonce; k++) {
+    for (k = 0; k < nonce && want("mutex"); k++) {
         c = (k + (size_t)rep) % nonce;
         put("once", "done path, 1 thread", onces[c]->name, "ns", "ns", rep,
             once_done_path(onces[c]));
     }
-    for (ti = 0; ti < NGT; ti++)
+    for (ti = 0; ti < NGT && want("mutex"); ti++)
         for (ii = 0; ii < NGI; ii++)
             for (oi = 0; oi < NGO; oi++)
                 for (k = 0; k < nmutex; k++) {
                     c = (k + (size_t)rep + ti + ii + oi) % nmutex;
                     mutex_grid_cell(mutexes[c], grid_threads[ti], grid_in[ii], grid_out[oi], rep);
                 }
-    for (k = 0; k < nmutex; k++) {
+    for (k = 0; k < nmutex && want("mutex"); k++) {
         c = (k + (size_t)rep) % nmutex;
         mutex_hog(mutexes[c], rep);
     }
-    if (only_mutex)
-        return;
-    for (p = 1; p <= 4; p *= 2)
+    for (p = 1; p <= 4 && want("queue"); p *= 2)
         for (k = 0; k < nqueue; k++) {
             c = (k + (size_t)rep + p) % nqueue;
             queue_cell(queues[c], p, rep);
         }
-    for (mix = 0; mix < 2; mix++)
+    for (mix = 0; mix < 2 && want("rw"); mix++)
         for (ti = 2; ti <= 16; ti *= 2)
             for (k = 0; k < nrw; k++) {
                 c = (k + (size_t)rep + ti) % nrw;
                 rw_cell(rwlocks[c], ti, mix, rep);
             }
-    for (p = 1; p <= 4; p *= 2)
+    for (p = 1; p <= 4 && want("sem"); p *= 2)
         for (k = 0; k < nsem; k++) {
             c = (k + (size_t)rep + p) % nsem;
             sem_cell(sems[c], p, rep);
         }
-    for (ti = 2; ti <= 8; ti *= 2)
+    for (ti = 2; ti <= 8 && want("barrier"); ti *= 2)
         for (k = 0; k < nbarrier; k++) {
             c = (k + (size_t)rep + ti) % nbarrier;
             barrier_cell(barriers[c], ti, rep);
@@ -1335,8 +1337,8 @@ int main(int argc, char **argv)
             cfg.loop_n = 100000u;
             cfg.loop_bursts = 5;
             reps = 2;
-        } else if (strcmp(argv[i], "--only-mutex") == 0) {
-            only_mutex = 1;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
             reps = reps < 1 ? 1 : reps > MAXREPS ? MAXREPS : reps;
@@ -1345,7 +1347,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             datdir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_locks [--quick] [--only-mutex] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_locks [--quick] [--only mutex|queue|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }

@@ -613,6 +613,13 @@ PARKER_API int32_t parker_waitgroup_count(const parker_waitgroup_t *w);
  *   - Memory: everything every thread did before its wait of a phase is
  *     visible to every thread after it returns from that phase.
  *   - No timeout, no spurious return; waiting threads park (never spin).
+ *   - Wake-ups: each waiting thread sleeps on a parker of its own, so no
+ *     backend can wake a phase with one system call through the lot.  The
+ *     last arrival wakes 2 threads and every woken thread wakes up to 2
+ *     more before it returns (a tree): the last arrival's cost does not
+ *     grow with `count`, and the last thread of a phase runs after about
+ *     log2(count) wake-up latencies.  The woken threads also return before
+ *     the whole phase is awake; a later phase can start meanwhile.
  *
  * Needs parker_barrier_init: an all-zero barrier (count 0) is "not
  * initialised", and parker_barrier_wait on it aborts with a message.  No
