@@ -24,7 +24,7 @@
  * section of every acquisition), so p99 and max are over those samples.
  * The hog workload times every acquisition of its occasional threads.
  *
- *   parker_locks [--quick] [--only mutex|queue|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_locks [--quick] [--only mutex|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -93,7 +93,7 @@ static struct {
     unsigned loop_bursts;
 } cfg = { 60000000u, 250000000u, 60000000u, 80000000u, 80000000u, 3000, 1000000u, 8 };
 static int reps = 5;
-static const char *only; /* --only GROUP: mutex, queue, rw, sem or barrier; NULL: all */
+static const char *only; /* --only GROUP: mutex, queue, pool, rw, sem or barrier; NULL: all */
 static int want(const char *group)
 {
     return only == NULL || strcmp(only, group) == 0;
@@ -140,7 +140,7 @@ static size_t names_for(const char *section, const char **out)
     if (!strcmp(section, "uncontended") || !strcmp(section, "mutex") || !strcmp(section, "hog"))
         for (i = 0; i < nmutex; i++)
             out[n++] = mutexes[i]->name;
-    else if (!strcmp(section, "condvar"))
+    else if (!strcmp(section, "condvar") || !strcmp(section, "pool"))
         for (i = 0; i < nqueue; i++)
             out[n++] = queues[i]->name;
     else if (!strcmp(section, "once"))
@@ -523,25 +523,33 @@ static void *queue_thread(void *arg)
         while (!LOAD(&r->stop))
             ops->put(r->obj, i++);
     } else {
-        while (ops->take(r->obj) != POISON)
+        /* out_iters: a thread pool's task, run outside the lock (0 for the
+         * plain queue) */
+        while (ops->take(r->obj) != POISON) {
+            work(r->out_iters);
             i++;
+        }
     }
     r->count[a->idx] = i;
     return NULL;
 }
 
-static void queue_cell(const bench_queue_ops *ops, unsigned p, int rep)
+/* p producers and c consumers on one bounded queue; c consumers running a
+ * task of task_ns after each take make it the thread-pool workload. */
+static void queue_cell(const bench_queue_ops *ops, unsigned p, unsigned c, unsigned task_ns,
+                       int rep)
 {
     struct run *r = (struct run *)calloc(1, sizeof *r);
     pthread_t t[MAXT];
     struct targ a[MAXT];
-    unsigned i, n = 2 * p;
+    unsigned i, n = p + c;
     uint64_t t0, t1, produced = 0, consumed = 0;
     char w[40];
     if (r == NULL)
         die("out of memory");
     r->ops = ops;
     r->param = p;
+    r->out_iters = iters_for(task_ns);
     r->obj = ops->create(QCAP);
     if (r->obj == NULL)
         die("out of memory");
@@ -560,8 +568,8 @@ static void queue_cell(const bench_queue_ops *ops, unsigned p, int rep)
     t1 = now_ns();
     for (i = 0; i < p; i++)
         pthread_join(t[i], NULL);
-    for (i = 0; i < p; i++)
-        ops->put(r->obj, POISON);
+    for (i = p; i < n; i++)
+        ops->put(r->obj, POISON); /* one per consumer */
     for (i = p; i < n; i++)
         pthread_join(t[i], NULL);
     for (i = 0; i < p; i++)
@@ -570,9 +578,15 @@ static void queue_cell(const bench_queue_ops *ops, unsigned p, int rep)
         consumed += r->count[i];
     if (produced != consumed)
         die("a queue lost or duplicated an item");
-    fmtw(w, sizeof w, "%up%uc cap=%u", p, p, QCAP);
-    put("condvar", w, ops->name, "Mitems/s", "Mitems/s", rep,
-        (double)produced / ((double)(t1 - t0) / 1e9) / 1e6);
+    if (task_ns == 0) {
+        fmtw(w, sizeof w, "%up%uc cap=%u", p, c, QCAP);
+        put("condvar", w, ops->name, "Mitems/s", "Mitems/s", rep,
+            (double)produced / ((double)(t1 - t0) / 1e9) / 1e6);
+    } else {
+        fmtw(w, sizeof w, "%up %uw %uns/task", p, c, task_ns);
+        put("pool", w, ops->name, "Mtasks/s", "Mtasks/s", rep,
+            (double)produced / ((double)(t1 - t0) / 1e9) / 1e6);
+    }
     ops->destroy(r->obj);
     free(r);
 }
@@ -836,7 +850,14 @@ static void run_rep(int rep)
     for (p = 1; p <= 4 && want("queue"); p *= 2)
         for (k = 0; k < nqueue; k++) {
             c = (k + (size_t)rep + p) % nqueue;
-            queue_cell(queues[c], p, rep);
+            queue_cell(queues[c], p, p, 0, rep);
+        }
+    /* The thread pool: P producers submit to W workers (W = 4P) through the
+     * queue; each task is ~500 ns of work outside the lock. */
+    for (p = 1; p <= 4 && want("pool"); p *= 2)
+        for (k = 0; k < nqueue; k++) {
+            c = (k + (size_t)rep + p) % nqueue;
+            queue_cell(queues[c], p, 4 * p, 500, rep);
         }
     for (mix = 0; mix < 2 && want("rw"); mix++)
         for (ti = 2; ti <= 16; ti *= 2)
@@ -871,6 +892,8 @@ static const struct section sections[] = {
       "worst_us", "pthread_mutex_t", 0, { "worst_us", "p99_us", "hog_Mops/s", "waiter_acq/s" } },
     { "condvar", "Condition variable: bounded producer/consumer queue (items/s)", "Mitems/s",
       "pthread_cond_t", 1, { "Mitems/s" } },
+    { "pool", "Thread pool: P producers, 4P workers, one mutex + two condvars, queue of 16, ~500 ns task (tasks/s)",
+      "Mtasks/s", "pthread_cond_t", 1, { "Mtasks/s" } },
     { "once", "Once, done path (CPU ns per call; lower is better)", "ns", "pthread_once", 0,
       { "ns" } },
     { "rwlock", "Reader-writer lock (read-mostly = 1 write per 100 reads; write-heavy = 1 in 2)",
@@ -1347,7 +1370,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             datdir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_locks [--quick] [--only mutex|queue|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_locks [--quick] [--only mutex|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }
