@@ -24,7 +24,7 @@
  * section of every acquisition), so p99 and max are over those samples.
  * The hog workload times every acquisition of its occasional threads.
  *
- *   parker_locks [--quick] [--only mutex|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_locks [--quick] [--only mutex|map|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -93,7 +93,7 @@ static struct {
     unsigned loop_bursts;
 } cfg = { 60000000u, 250000000u, 60000000u, 80000000u, 80000000u, 3000, 1000000u, 8 };
 static int reps = 5;
-static const char *only; /* --only GROUP: mutex, queue, pool, rw, sem or barrier; NULL: all */
+static const char *only; /* --only GROUP: mutex, map, queue, pool, rw, sem or barrier; NULL: all */
 static int want(const char *group)
 {
     return only == NULL || strcmp(only, group) == 0;
@@ -137,7 +137,8 @@ static void gather(void)
 static size_t names_for(const char *section, const char **out)
 {
     size_t i, n = 0;
-    if (!strcmp(section, "uncontended") || !strcmp(section, "mutex") || !strcmp(section, "hog"))
+    if (!strcmp(section, "uncontended") || !strcmp(section, "mutex") || !strcmp(section, "hog") ||
+        !strcmp(section, "map"))
         for (i = 0; i < nmutex; i++)
             out[n++] = mutexes[i]->name;
     else if (!strcmp(section, "condvar") || !strcmp(section, "pool"))
@@ -508,6 +509,77 @@ static void mutex_hog(const bench_mutex_ops *ops, int rep)
     free(r);
 }
 
+/* ---- striped hash map: 4096 locks at their natural size ----------------------------------
+ * 1M keys in a flat table, key k guarded by lock k % 4096; 90% get, 10% put.
+ * Contention is low (4096 stripes), so what differs between contenders is
+ * the cost of the lock itself and the cache footprint of the lock array:
+ * 4 KiB of 1-byte locks against 160 KiB of pthread_mutex_t. */
+#define MAP_STRIPES 4096u
+#define MAP_KEYS (1u << 20)
+static uint64_t *map_vals;
+static uint64_t map_sink;
+
+static void *map_thread(void *arg)
+{
+    struct targ *a = (struct targ *)arg;
+    struct run *r = a->r;
+    const bench_mutex_ops *ops = (const bench_mutex_ops *)r->ops;
+    char *locks = (char *)r->obj;
+    uint64_t i = 0, sum = 0, rng = 0x9e3779b97f4a7c15ull * (a->idx + 1);
+    wait_go(r);
+    while (!LOAD(&r->stop)) {
+        unsigned j;
+        for (j = 0; j < 64; j++, i++) {
+            uint32_t key;
+            void *l;
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            key = (uint32_t)rng & (MAP_KEYS - 1);
+            l = locks + (size_t)(key % MAP_STRIPES) * ops->size;
+            ops->lock(l);
+            if ((rng >> 40) % 10 == 0)
+                map_vals[key] = rng;
+            else
+                sum += map_vals[key];
+            ops->unlock(l);
+        }
+    }
+    r->count[a->idx] = i;
+    __atomic_fetch_add(&map_sink, sum, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void map_cell(const bench_mutex_ops *ops, unsigned t, int rep)
+{
+    struct run *r = (struct run *)calloc(1, sizeof *r);
+    uint64_t total = 0;
+    unsigned i;
+    double secs;
+    char w[40];
+    if (r == NULL)
+        die("out of memory");
+    if (map_vals == NULL) {
+        /* Written once here, so the first contender does not pay the
+         * table's page faults. */
+        map_vals = (uint64_t *)malloc(MAP_KEYS * sizeof *map_vals);
+        if (map_vals == NULL)
+            die("out of memory");
+        memset(map_vals, 0x5a, MAP_KEYS * sizeof *map_vals);
+    }
+    r->ops = ops;
+    r->obj = ops->array_new(MAP_STRIPES);
+    if (r->obj == NULL)
+        die("out of memory");
+    secs = timed_run(r, map_thread, t, cfg.grid_ns);
+    for (i = 0; i < t; i++)
+        total += r->count[i];
+    fmtw(w, sizeof w, "t=%u", t);
+    put("map", w, ops->name, "Mops/s", "Mops/s", rep, (double)total / secs / 1e6);
+    ops->array_free(r->obj, MAP_STRIPES);
+    free(r);
+}
+
 /* ---- condvar: bounded producer/consumer ---------------------------------------------- */
 #define QCAP 16
 #define POISON UINT64_MAX
@@ -836,6 +908,12 @@ static void run_rep(int rep)
         put("once", "done path, 1 thread", onces[c]->name, "ns", "ns", rep,
             once_done_path(onces[c]));
     }
+    for (ti = 0; ti < NGT && want("map"); ti++)
+        for (k = 0; k < nmutex; k++) {
+            c = (k + (size_t)rep + ti) % nmutex;
+            if (mutexes[c]->array_new != NULL)
+                map_cell(mutexes[c], grid_threads[ti], rep);
+        }
     for (ti = 0; ti < NGT && want("mutex"); ti++)
         for (ii = 0; ii < NGI; ii++)
             for (oi = 0; oi < NGO; oi++)
@@ -892,6 +970,8 @@ static const struct section sections[] = {
       "worst_us", "pthread_mutex_t", 0, { "worst_us", "p99_us", "hog_Mops/s", "waiter_acq/s" } },
     { "condvar", "Condition variable: bounded producer/consumer queue (items/s)", "Mitems/s",
       "pthread_cond_t", 1, { "Mitems/s" } },
+    { "map", "Striped hash map: 4096 locks at natural size, 1M keys, 90% get / 10% put (ops/s)",
+      "Mops/s", "pthread_mutex_t", 1, { "Mops/s" } },
     { "pool", "Thread pool: P producers, 4P workers, one mutex + two condvars, queue of 16, ~500 ns task (tasks/s)",
       "Mtasks/s", "pthread_cond_t", 1, { "Mtasks/s" } },
     { "once", "Once, done path (CPU ns per call; lower is better)", "ns", "pthread_once", 0,
@@ -1206,6 +1286,10 @@ static void print_sizes(void)
     printf("\n  mutexes:");
     for (k = 0; k < nmutex; k++)
         printf(" %s %zu%s", mutexes[k]->name, mutexes[k]->size, k + 1 < nmutex ? "," : "");
+    printf("\n  striped map lock arrays (%u locks):", MAP_STRIPES);
+    for (k = 0; k < nmutex; k++)
+        if (mutexes[k]->array_new != NULL)
+            printf(" %s %zu", mutexes[k]->name, MAP_STRIPES * mutexes[k]->size);
     printf("\n  condition variables:");
     for (k = 0; k < nqueue; k++)
         printf(" %s %zu%s", queues[k]->name, queues[k]->cond_size, k + 1 < nqueue ? "," : "");
@@ -1370,7 +1454,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             datdir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_locks [--quick] [--only mutex|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_locks [--quick] [--only mutex|map|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }
