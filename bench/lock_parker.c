@@ -8,6 +8,8 @@
  */
 #include "locks.h"
 
+#include <stdlib.h>
+
 #if defined(BENCH_HAVE_SYNC)
 #  include <parker_sync.h>
 #endif
@@ -34,9 +36,18 @@ static void xm_loop(void *v, uint64_t n)
         parker_mutex_unlock(m);
     }
 }
+static void *xm_array_new(size_t n)
+{
+    return calloc(n, sizeof(parker_mutex_t)); /* all-zero is unlocked */
+}
+static void xm_array_free(void *a, size_t n)
+{
+    (void)n;
+    free(a);
+}
 static const bench_mutex_ops parker_mutex_ops = {
     "parker_mutex", sizeof(parker_mutex_t), xm_create, bench_padded_free, xm_lock, xm_unlock,
-    xm_loop, 0,
+    xm_loop, 0, xm_array_new, xm_array_free,
 };
 #endif
 

@@ -76,9 +76,25 @@ static void pm_loop(void *v, uint64_t n)
         pthread_mutex_unlock(m);
     }
 }
+static void *pm_array_new(size_t n)
+{
+    pthread_mutex_t *a = (pthread_mutex_t *)malloc(n * sizeof *a);
+    size_t i;
+    for (i = 0; a != NULL && i < n; i++)
+        pthread_mutex_init(&a[i], NULL);
+    return a;
+}
+static void pm_array_free(void *v, size_t n)
+{
+    pthread_mutex_t *a = (pthread_mutex_t *)v;
+    size_t i;
+    for (i = 0; i < n; i++)
+        pthread_mutex_destroy(&a[i]);
+    free(a);
+}
 static const bench_mutex_ops pthread_mutex_ops = {
     "pthread_mutex_t", sizeof(pthread_mutex_t), pm_create, pm_destroy, pm_lock, pm_unlock,
-    pm_loop, 0,
+    pm_loop, 0, pm_array_new, pm_array_free,
 };
 
 /* ---- TTAS spinlock (reference) -------------------------------------------
@@ -123,8 +139,18 @@ static void ttas_loop(void *v, uint64_t n)
         ttas_unlock_inl(l);
     }
 }
+static void *ttas_array_new(size_t n)
+{
+    return calloc(n, 1);
+}
+static void ttas_array_free(void *a, size_t n)
+{
+    (void)n;
+    free(a);
+}
 static const bench_mutex_ops ttas_ops = {
     "ttas_spinlock", 1, ttas_create, bench_padded_free, ttas_lock, ttas_unlock, ttas_loop, 1,
+    ttas_array_new, ttas_array_free,
 };
 
 /* ---- pthread_rwlock_t (glibc's default: prefers readers) ------------------ */

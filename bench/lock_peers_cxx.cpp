@@ -43,8 +43,11 @@ void sm_loop(void *v, uint64_t n)
         m->unlock();
     }
 }
+void *sm_array_new(size_t n) { return new (std::nothrow) std::mutex[n]; }
+void sm_array_free(void *a, size_t) { delete[] static_cast<std::mutex *>(a); }
 const bench_mutex_ops std_mutex_ops = {
     "std::mutex", sizeof(std::mutex), sm_create, destroy<std::mutex>, sm_lock, sm_unlock, sm_loop, 0,
+    sm_array_new, sm_array_free,
 };
 
 // ---- std::shared_mutex ----------------------------------------------------

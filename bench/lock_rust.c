@@ -17,6 +17,8 @@ void bench_pl_rwlock_rdlock(void *h);
 void bench_pl_rwlock_rdunlock(void *h);
 void bench_pl_rwlock_wrlock(void *h);
 void bench_pl_rwlock_wrunlock(void *h);
+void *bench_pl_mutex_array_new(size_t n);
+void bench_pl_mutex_array_free(void *a, size_t n);
 void *bench_pl_queue_new(size_t cap);
 void bench_pl_queue_free(void *h);
 void bench_pl_queue_put(void *h, uint64_t v);
@@ -27,7 +29,8 @@ uint64_t bench_pl_once_loop(uint64_t n);
  * one pointer, Once 1 byte); locks.rs exports bench_pl_*_size to check. */
 static const bench_mutex_ops pl_mutex_ops = {
     "parking_lot::Mutex", 1, bench_pl_mutex_new, bench_pl_mutex_free, bench_pl_mutex_lock,
-    bench_pl_mutex_unlock, bench_pl_mutex_loop, 0,
+    bench_pl_mutex_unlock, bench_pl_mutex_loop, 0, bench_pl_mutex_array_new,
+    bench_pl_mutex_array_free,
 };
 static const bench_rwlock_ops pl_rwlock_ops = {
     "parking_lot::RwLock", sizeof(void *), bench_pl_rwlock_new, bench_pl_rwlock_free,

@@ -24,7 +24,7 @@
  * section of every acquisition), so p99 and max are over those samples.
  * The hog workload times every acquisition of its occasional threads.
  *
- *   parker_locks [--quick] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_locks [--quick] [--only mutex|map|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -93,6 +93,11 @@ static struct {
     unsigned loop_bursts;
 } cfg = { 60000000u, 250000000u, 60000000u, 80000000u, 80000000u, 3000, 1000000u, 8 };
 static int reps = 5;
+static const char *only; /* --only GROUP: mutex, map, queue, pool, rw, sem or barrier; NULL: all */
+static int want(const char *group)
+{
+    return only == NULL || strcmp(only, group) == 0;
+}
 
 /* ---- contenders ------------------------------------------------------------ */
 #define GATHER(type, out, n, ...)                                                  \
@@ -132,10 +137,11 @@ static void gather(void)
 static size_t names_for(const char *section, const char **out)
 {
     size_t i, n = 0;
-    if (!strcmp(section, "uncontended") || !strcmp(section, "mutex") || !strcmp(section, "hog"))
+    if (!strcmp(section, "uncontended") || !strcmp(section, "mutex") || !strcmp(section, "hog") ||
+        !strcmp(section, "map"))
         for (i = 0; i < nmutex; i++)
             out[n++] = mutexes[i]->name;
-    else if (!strcmp(section, "condvar"))
+    else if (!strcmp(section, "condvar") || !strcmp(section, "pool"))
         for (i = 0; i < nqueue; i++)
             out[n++] = queues[i]->name;
     else if (!strcmp(section, "once"))
@@ -503,6 +509,77 @@ static void mutex_hog(const bench_mutex_ops *ops, int rep)
     free(r);
 }
 
+/* ---- striped hash map: 4096 locks at their natural size ----------------------------------
+ * 1M keys in a flat table, key k guarded by lock k % 4096; 90% get, 10% put.
+ * Contention is low (4096 stripes), so what differs between contenders is
+ * the cost of the lock itself and the cache footprint of the lock array:
+ * 4 KiB of 1-byte locks against 160 KiB of pthread_mutex_t. */
+#define MAP_STRIPES 4096u
+#define MAP_KEYS (1u << 20)
+static uint64_t *map_vals;
+static uint64_t map_sink;
+
+static void *map_thread(void *arg)
+{
+    struct targ *a = (struct targ *)arg;
+    struct run *r = a->r;
+    const bench_mutex_ops *ops = (const bench_mutex_ops *)r->ops;
+    char *locks = (char *)r->obj;
+    uint64_t i = 0, sum = 0, rng = 0x9e3779b97f4a7c15ull * (a->idx + 1);
+    wait_go(r);
+    while (!LOAD(&r->stop)) {
+        unsigned j;
+        for (j = 0; j < 64; j++, i++) {
+            uint32_t key;
+            void *l;
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            key = (uint32_t)rng & (MAP_KEYS - 1);
+            l = locks + (size_t)(key % MAP_STRIPES) * ops->size;
+            ops->lock(l);
+            if ((rng >> 40) % 10 == 0)
+                map_vals[key] = rng;
+            else
+                sum += map_vals[key];
+            ops->unlock(l);
+        }
+    }
+    r->count[a->idx] = i;
+    __atomic_fetch_add(&map_sink, sum, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void map_cell(const bench_mutex_ops *ops, unsigned t, int rep)
+{
+    struct run *r = (struct run *)calloc(1, sizeof *r);
+    uint64_t total = 0;
+    unsigned i;
+    double secs;
+    char w[40];
+    if (r == NULL)
+        die("out of memory");
+    if (map_vals == NULL) {
+        /* Written once here, so the first contender does not pay the
+         * table's page faults. */
+        map_vals = (uint64_t *)malloc(MAP_KEYS * sizeof *map_vals);
+        if (map_vals == NULL)
+            die("out of memory");
+        memset(map_vals, 0x5a, MAP_KEYS * sizeof *map_vals);
+    }
+    r->ops = ops;
+    r->obj = ops->array_new(MAP_STRIPES);
+    if (r->obj == NULL)
+        die("out of memory");
+    secs = timed_run(r, map_thread, t, cfg.grid_ns);
+    for (i = 0; i < t; i++)
+        total += r->count[i];
+    fmtw(w, sizeof w, "t=%u", t);
+    put("map", w, ops->name, "Mops/s", "Mops/s", rep, (double)total / secs / 1e6);
+    ops->array_free(r->obj, MAP_STRIPES);
+    free(r);
+}
+
 /* ---- condvar: bounded producer/consumer ---------------------------------------------- */
 #define QCAP 16
 #define POISON UINT64_MAX
@@ -518,25 +595,33 @@ static void *queue_thread(void *arg)
         while (!LOAD(&r->stop))
             ops->put(r->obj, i++);
     } else {
-        while (ops->take(r->obj) != POISON)
+        /* out_iters: a thread pool's task, run outside the lock (0 for the
+         * plain queue) */
+        while (ops->take(r->obj) != POISON) {
+            work(r->out_iters);
             i++;
+        }
     }
     r->count[a->idx] = i;
     return NULL;
 }
 
-static void queue_cell(const bench_queue_ops *ops, unsigned p, int rep)
+/* p producers and c consumers on one bounded queue; c consumers running a
+ * task of task_ns after each take make it the thread-pool workload. */
+static void queue_cell(const bench_queue_ops *ops, unsigned p, unsigned c, unsigned task_ns,
+                       int rep)
 {
     struct run *r = (struct run *)calloc(1, sizeof *r);
     pthread_t t[MAXT];
     struct targ a[MAXT];
-    unsigned i, n = 2 * p;
+    unsigned i, n = p + c;
     uint64_t t0, t1, produced = 0, consumed = 0;
     char w[40];
     if (r == NULL)
         die("out of memory");
     r->ops = ops;
     r->param = p;
+    r->out_iters = iters_for(task_ns);
     r->obj = ops->create(QCAP);
     if (r->obj == NULL)
         die("out of memory");
@@ -555,8 +640,8 @@ static void queue_cell(const bench_queue_ops *ops, unsigned p, int rep)
     t1 = now_ns();
     for (i = 0; i < p; i++)
         pthread_join(t[i], NULL);
-    for (i = 0; i < p; i++)
-        ops->put(r->obj, POISON);
+    for (i = p; i < n; i++)
+        ops->put(r->obj, POISON); /* one per consumer */
     for (i = p; i < n; i++)
         pthread_join(t[i], NULL);
     for (i = 0; i < p; i++)
@@ -565,9 +650,15 @@ static void queue_cell(const bench_queue_ops *ops, unsigned p, int rep)
         consumed += r->count[i];
     if (produced != consumed)
         die("a queue lost or duplicated an item");
-    fmtw(w, sizeof w, "%up%uc cap=%u", p, p, QCAP);
-    put("condvar", w, ops->name, "Mitems/s", "Mitems/s", rep,
-        (double)produced / ((double)(t1 - t0) / 1e9) / 1e6);
+    if (task_ns == 0) {
+        fmtw(w, sizeof w, "%up%uc cap=%u", p, c, QCAP);
+        put("condvar", w, ops->name, "Mitems/s", "Mitems/s", rep,
+            (double)produced / ((double)(t1 - t0) / 1e9) / 1e6);
+    } else {
+        fmtw(w, sizeof w, "%up %uw %uns/task", p, c, task_ns);
+        put("pool", w, ops->name, "Mtasks/s", "Mtasks/s", rep,
+            (double)produced / ((double)(t1 - t0) / 1e9) / 1e6);
+    }
     ops->destroy(r->obj);
     free(r);
 }
@@ -807,44 +898,57 @@ static void run_rep(int rep)
     size_t k, c;
     unsigned ti, ii, oi, p;
     int mix;
-    for (k = 0; k < nmutex; k++) {
+    for (k = 0; k < nmutex && want("mutex"); k++) {
         c = (k + (size_t)rep) % nmutex;
         put("uncontended", "lock+unlock, 1 thread", mutexes[c]->name, "ns", "ns", rep,
             mutex_uncontended(mutexes[c]));
     }
-    for (k = 0; k < nonce; k++) {
+    for (k = 0; k < nonce && want("mutex"); k++) {
         c = (k + (size_t)rep) % nonce;
         put("once", "done path, 1 thread", onces[c]->name, "ns", "ns", rep,
             once_done_path(onces[c]));
     }
-    for (ti = 0; ti < NGT; ti++)
+    for (ti = 0; ti < NGT && want("map"); ti++)
+        for (k = 0; k < nmutex; k++) {
+            c = (k + (size_t)rep + ti) % nmutex;
+            if (mutexes[c]->array_new != NULL)
+                map_cell(mutexes[c], grid_threads[ti], rep);
+        }
+    for (ti = 0; ti < NGT && want("mutex"); ti++)
         for (ii = 0; ii < NGI; ii++)
             for (oi = 0; oi < NGO; oi++)
                 for (k = 0; k < nmutex; k++) {
                     c = (k + (size_t)rep + ti + ii + oi) % nmutex;
                     mutex_grid_cell(mutexes[c], grid_threads[ti], grid_in[ii], grid_out[oi], rep);
                 }
-    for (k = 0; k < nmutex; k++) {
+    for (k = 0; k < nmutex && want("mutex"); k++) {
         c = (k + (size_t)rep) % nmutex;
         mutex_hog(mutexes[c], rep);
     }
-    for (p = 1; p <= 4; p *= 2)
+    for (p = 1; p <= 4 && want("queue"); p *= 2)
         for (k = 0; k < nqueue; k++) {
             c = (k + (size_t)rep + p) % nqueue;
-            queue_cell(queues[c], p, rep);
+            queue_cell(queues[c], p, p, 0, rep);
         }
-    for (mix = 0; mix < 2; mix++)
+    /* The thread pool: P producers submit to W workers (W = 4P) through the
+     * queue; each task is ~500 ns of work outside the lock. */
+    for (p = 1; p <= 4 && want("pool"); p *= 2)
+        for (k = 0; k < nqueue; k++) {
+            c = (k + (size_t)rep + p) % nqueue;
+            queue_cell(queues[c], p, 4 * p, 500, rep);
+        }
+    for (mix = 0; mix < 2 && want("rw"); mix++)
         for (ti = 2; ti <= 16; ti *= 2)
             for (k = 0; k < nrw; k++) {
                 c = (k + (size_t)rep + ti) % nrw;
                 rw_cell(rwlocks[c], ti, mix, rep);
             }
-    for (p = 1; p <= 4; p *= 2)
+    for (p = 1; p <= 4 && want("sem"); p *= 2)
         for (k = 0; k < nsem; k++) {
             c = (k + (size_t)rep + p) % nsem;
             sem_cell(sems[c], p, rep);
         }
-    for (ti = 2; ti <= 8; ti *= 2)
+    for (ti = 2; ti <= 8 && want("barrier"); ti *= 2)
         for (k = 0; k < nbarrier; k++) {
             c = (k + (size_t)rep + ti) % nbarrier;
             barrier_cell(barriers[c], ti, rep);
@@ -866,6 +970,10 @@ static const struct section sections[] = {
       "worst_us", "pthread_mutex_t", 0, { "worst_us", "p99_us", "hog_Mops/s", "waiter_acq/s" } },
     { "condvar", "Condition variable: bounded producer/consumer queue (items/s)", "Mitems/s",
       "pthread_cond_t", 1, { "Mitems/s" } },
+    { "map", "Striped hash map: 4096 locks at natural size, 1M keys, 90% get / 10% put (ops/s)",
+      "Mops/s", "pthread_mutex_t", 1, { "Mops/s" } },
+    { "pool", "Thread pool: P producers, 4P workers, one mutex + two condvars, queue of 16, ~500 ns task (tasks/s)",
+      "Mtasks/s", "pthread_cond_t", 1, { "Mtasks/s" } },
     { "once", "Once, done path (CPU ns per call; lower is better)", "ns", "pthread_once", 0,
       { "ns" } },
     { "rwlock", "Reader-writer lock (read-mostly = 1 write per 100 reads; write-heavy = 1 in 2)",
@@ -1178,6 +1286,10 @@ static void print_sizes(void)
     printf("\n  mutexes:");
     for (k = 0; k < nmutex; k++)
         printf(" %s %zu%s", mutexes[k]->name, mutexes[k]->size, k + 1 < nmutex ? "," : "");
+    printf("\n  striped map lock arrays (%u locks):", MAP_STRIPES);
+    for (k = 0; k < nmutex; k++)
+        if (mutexes[k]->array_new != NULL)
+            printf(" %s %zu", mutexes[k]->name, MAP_STRIPES * mutexes[k]->size);
     printf("\n  condition variables:");
     for (k = 0; k < nqueue; k++)
         printf(" %s %zu%s", queues[k]->name, queues[k]->cond_size, k + 1 < nqueue ? "," : "");
@@ -1332,6 +1444,8 @@ int main(int argc, char **argv)
             cfg.loop_n = 100000u;
             cfg.loop_bursts = 5;
             reps = 2;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
             reps = reps < 1 ? 1 : reps > MAXREPS ? MAXREPS : reps;
@@ -1340,7 +1454,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             datdir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_locks [--quick] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_locks [--quick] [--only mutex|map|queue|pool|rw|sem|barrier] [--reps N] [--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }

@@ -29,6 +29,10 @@ typedef struct bench_mutex_ops {
     void (*unlock)(void *m);
     void (*loop)(void *m, uint64_t n); /* n x { lock; unlock } */
     int reference;                      /* 1: a reference, not a peer (TTAS) */
+    /* Optional (NULL: not in the striped-map workload): n unlocked locks
+     * packed at their natural size, `size` bytes apart, and their release. */
+    void *(*array_new)(size_t n);
+    void (*array_free)(void *a, size_t n);
 } bench_mutex_ops;
 
 typedef struct bench_rwlock_ops {

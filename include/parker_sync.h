@@ -74,20 +74,48 @@ extern "C" {
  * recursive; not owner-checked beyond "is it locked at all".
  *
  * Policy:
- *   - Barging with eventual fairness.  An unlock does not hand the lock to a
- *     waiter; it wakes the longest waiter and lets it compete with threads
- *     that are running (the fast choice: a running thread that takes the lock
- *     at once saves a context switch).  But a waiter that has been waiting
- *     for about 1 ms (PARKER_LOT_FAIR_NS) or more, counted from its first
- *     park in this lock call, is handed the lock directly at the next unlock
- *     (the lock stays locked and the woken thread owns it on return), so a
- *     thread that loops on lock/unlock cannot starve the others.  The rule
- *     is per waiter (CPython's), not a per-bucket timer (parking_lot,
- *     WebKit): it bounds every waiter's wait, not just the average.
- *   - parker_mutex_unlock_fair always hands the lock to the longest waiter
- *     if there is one.
- *   - Spinning: a locker spins for a bounded few microseconds before it
- *     parks, and only while no thread is parked.
+ *   - Barging with a bounded rate of forced hand-offs.  An unlock does not
+ *     hand the lock to a waiter; it wakes the front waiter and lets it
+ *     compete with threads that are running (the fast choice: a running
+ *     thread that takes the lock at once saves a context switch).  Now and
+ *     then it hands the lock over instead (the lock stays locked and the
+ *     woken thread owns it on return), so that a thread looping on
+ *     lock/unlock cannot starve the others.  The rule, exactly: each lock
+ *     call that parks gets a fairness time, its first park plus
+ *     PARKER_LOT_FAIR_NS (1 ms).  An unlock that finds threads parked looks
+ *     at the front one.  If its fairness time has not come, the unlock wakes
+ *     it to compete.  If it has, the unlock hands the mutex to the queued
+ *     lock call that first parked earliest (not necessarily the front one:
+ *     a waiter that loses a race parks again at the back) and sets the
+ *     fairness time of every thread still queued to now + PARKER_LOT_FAIR_NS.
+ *     So forced hand-offs come about once per millisecond per mutex, not at
+ *     every unlock, however many threads wait (a per-waiter 1 ms rule hands
+ *     off at nearly every unlock once many threads wait: a convoy).
+ *   - The bound on each wait that follows.  Let N be the most threads parked
+ *     on m at once during a lock call's wait and U the longest time from an
+ *     unlock of m to the next while threads are parked (a critical section
+ *     plus a wake-up).  Once that call is parked and its fairness time has
+ *     come, a forced hand-off happens within N unlocks (by then it or an
+ *     older waiter that is due is at the front); forced hand-offs go in the
+ *     order of first parks, so at most N - 1 go to others first, and each
+ *     restarts its fairness time at most PARKER_LOT_FAIR_NS ahead.  So a
+ *     lock call waits at most N * (PARKER_LOT_FAIR_NS + N * U): with one
+ *     waiter, 1 ms plus one critical section and a wake-up.
+ *     tests/test_sync_mutex.c checks the two halves of this exactly (the
+ *     oldest is chosen over the front; no second forced hand-off within the
+ *     interval) and fails on the mutants that break them (verify/README.md).
+ *   - parker_mutex_unlock_fair always hands the lock to the front waiter if
+ *     there is one.
+ *   - Spinning: a locker that finds the mutex held spins before it parks,
+ *     only while no thread is parked on it (once one is, newcomers queue,
+ *     so at most one spin budget per thread is spent per contention burst on
+ *     any number of cores), with the pauses between looks doubling up to
+ *     32, for a per-thread time budget between 0.2 and 10 us that grows
+ *     1.5x after a spin that saw the mutex free and shrinks 4x after one
+ *     that ran out (so where threads outnumber cores and holders get
+ *     preempted, it falls to the minimum).  It never yields the CPU
+ *     (sched_yield): a yield hands the core to another spinner, and yield
+ *     storms are what collapse spin-yield locks on large machines.
  *   - Timeouts: a timed lock that gives up leaves the mutex as if it had
  *     never asked: when the last parked waiter leaves by timeout it clears
  *     the "parked" bit, and a timeout can never swallow an unlock's wake-up
@@ -136,9 +164,11 @@ PARKER_API int parker_mutex_lock_until(parker_mutex_t *m, uint64_t deadline_ns);
 
 /*
  * Release m, which the calling thread holds.  If threads are parked on m,
- * wake the longest waiter; if that waiter has waited PARKER_LOT_FAIR_NS or
- * longer, hand m to it (it returns from its lock call owning m, and no other
- * thread can take m in between).  Release: everything written before this
+ * wake the front waiter to compete, or, when that waiter's fairness time
+ * has come, hand m to the waiter that has waited longest (it returns from
+ * its lock call owning m, and no other thread can take m in between): the
+ * rule and the bound it gives are in "Policy" above.  Reads the clock once
+ * when threads are parked.  Release: everything written before this
  * call is visible to the next thread that locks m.  Never blocks for long
  * (it may take a lot queue lock briefly).  Unlocking a mutex that is not
  * locked aborts with "libparker: parker_mutex_unlock: mutex is not locked";
@@ -583,6 +613,13 @@ PARKER_API int32_t parker_waitgroup_count(const parker_waitgroup_t *w);
  *   - Memory: everything every thread did before its wait of a phase is
  *     visible to every thread after it returns from that phase.
  *   - No timeout, no spurious return; waiting threads park (never spin).
+ *   - Wake-ups: each waiting thread sleeps on a parker of its own, so no
+ *     backend can wake a phase with one system call through the lot.  The
+ *     last arrival wakes 2 threads and every woken thread wakes up to 2
+ *     more before it returns (a tree): the last arrival's cost does not
+ *     grow with `count`, and the last thread of a phase runs after about
+ *     log2(count) wake-up latencies.  The woken threads also return before
+ *     the whole phase is awake; a later phase can start meanwhile.
  *
  * Needs parker_barrier_init: an all-zero barrier (count 0) is "not
  * initialised", and parker_barrier_wait on it aborts with a message.  No

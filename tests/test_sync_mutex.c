@@ -485,6 +485,162 @@ static void test_waiter_parked_over_1ms_is_handed_the_lock_even_after_losing_a_r
         fail_msg("the waiter won every first race: the rule was never exercised");
 }
 
+/* Starts a fair_waiter and returns once it is queued on the mutex, that is
+ * once `queued` threads are. */
+static pthread_t start_queued_waiter(struct fair_waiter *w, parker_mutex_t *m, size_t queued)
+{
+    pthread_t t;
+    w->m = m;
+    atomic_store(&w->got, 0);
+    atomic_store(&w->may_unlock, 0);
+    t = test_thread_start(fair_waiter_main, w);
+    SYNC_WAIT_UNTIL(sync_lot_waiters(m) == queued);
+    return t;
+}
+
+/*
+ * A forced hand-off goes to the lock caller that has waited longest, not to
+ * whoever is at the front of the queue: that choice is what bounds every
+ * waiter's wait (parker_sync.h).  W1 parks, then W2; W1 is woken while
+ * younger than PARKER_LOT_FAIR_NS, loses the race to us and parks again,
+ * now behind W2.  Once W2, the front, is due, our unlock must hand the
+ * mutex to W1.  Deterministic once set up: the hand-off leaves the mutex
+ * locked for W1 until we let it go, so W2 cannot have it.  Rounds in which
+ * W1 wins its race, or is already due when woken, are inconclusive.  A
+ * rule that hands off to the front waiter fails here, and so does the old
+ * per-waiter rule (W2 has waited over 1 ms: it would be chosen).
+ */
+static void test_forced_hand_off_goes_to_the_oldest_waiter_not_the_front_one(void **state)
+{
+    parker_mutex_t m = PARKER_MUTEX_INIT;
+    int round, conclusive = 0;
+    (void)state;
+    for (round = 0; round < 40 && conclusive < 5; round++) {
+        struct fair_waiter w1, w2;
+        pthread_t t1, t2;
+        uint64_t start1, seen2;
+        int took;
+        parker_mutex_lock(&m);
+        start1 = parker_now_ns(); /* before W1's first park */
+        t1 = start_queued_waiter(&w1, &m, 1);
+        t2 = start_queued_waiter(&w2, &m, 2);
+        seen2 = parker_now_ns(); /* after W2's first park */
+        parker_mutex_unlock(&m);
+        /* W1 was not due (started under 1 ms ago): it was woken to compete. */
+        took = parker_mutex_trylock(&m) == PARKER_OK;
+        if (took && parker_now_ns() - start1 < PARKER_LOT_FAIR_NS / 2) {
+            SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == 2); /* W1 parked again */
+            while (parker_now_ns() - seen2 < PARKER_LOT_FAIR_NS + PARKER_LOT_FAIR_NS / 2)
+                test_yield();
+            parker_mutex_unlock(&m); /* W2, the front, is due: hand off */
+            SYNC_WAIT_UNTIL(atomic_load(&w1.got) || atomic_load(&w2.got));
+            assert_true(atomic_load(&w1.got));
+            assert_false(atomic_load(&w2.got));
+            conclusive++;
+        } else if (took) {
+            parker_mutex_unlock(&m); /* we took it, but too late to count */
+        }
+        atomic_store(&w1.may_unlock, 1);
+        atomic_store(&w2.may_unlock, 1);
+        test_thread_join(t1);
+        test_thread_join(t2);
+        assert_int_equal(0, SYNC_BYTE(&m));
+    }
+    print_message("oldest first: %d conclusive rounds of %d\n", conclusive, round);
+    if (conclusive == 0 && sync_slowdown() > 1) {
+        print_message("SKIPPED: in this slow environment W1 never lost its first race in "
+                      "time; the rule was not exercised\n");
+        skip();
+    }
+    if (conclusive == 0)
+        fail_msg("W1 never lost its first race: the rule was never exercised");
+}
+
+struct retaker {
+    parker_mutex_t *m;
+    atomic_int got, may_unlock;
+    uint64_t t_unlock; /* when it unlocked */
+    int retook;        /* its trylock right after the unlock succeeded */
+};
+
+static void *retaker_main(void *arg)
+{
+    struct retaker *r = (struct retaker *)arg;
+    parker_mutex_lock(r->m);
+    atomic_store(&r->got, 1);
+    while (!atomic_load(&r->may_unlock))
+        test_yield();
+    r->t_unlock = parker_now_ns();
+    parker_mutex_unlock(r->m);
+    r->retook = parker_mutex_trylock(r->m) == PARKER_OK;
+    if (r->retook)
+        parker_mutex_unlock(r->m);
+    return NULL;
+}
+
+/*
+ * Forced hand-offs are rate-bounded: one restarts the fairness clock of
+ * every queued waiter, so the next PARKER_LOT_FAIR_NS of unlocks let
+ * running threads barge (what keeps many waiters from turning every unlock
+ * into a context switch).  R and W both wait over 1 ms; our unlock hands
+ * off to R (the oldest); R unlocks at once and tries to take the mutex
+ * back.  If R's unlock came within PARKER_LOT_FAIR_NS of ours, W was only
+ * woken to compete, and R's trylock, a few instructions later, wins
+ * (unless W has already run, which takes a wake-up: such rounds fail the
+ * trylock and count for nothing).  The rule that forced a hand-off for
+ * every waiter over 1 ms old (no restart) hands the mutex to W every time,
+ * so R never retakes it, and the test fails.
+ */
+static void test_a_forced_hand_off_lets_others_barge_for_the_next_interval(void **state)
+{
+    parker_mutex_t m = PARKER_MUTEX_INIT;
+    int round, in_time = 0, retook = 0;
+    (void)state;
+    for (round = 0; round < 20 && retook < 3; round++) {
+        struct retaker r;
+        struct fair_waiter w;
+        pthread_t tr, tw;
+        uint64_t seen, t_forced;
+        parker_mutex_lock(&m);
+        r.m = &m;
+        atomic_store(&r.got, 0);
+        atomic_store(&r.may_unlock, 0);
+        tr = test_thread_start(retaker_main, &r);
+        SYNC_WAIT_UNTIL(sync_lot_waiters(&m) == 1);
+        tw = start_queued_waiter(&w, &m, 2);
+        seen = parker_now_ns();
+        while (parker_now_ns() - seen < PARKER_LOT_FAIR_NS + PARKER_LOT_FAIR_NS / 2)
+            test_yield();
+        t_forced = parker_now_ns();
+        parker_mutex_unlock(&m); /* both due: the oldest, R, is handed it */
+        assert_int_equal(PARKER_AGAIN, parker_mutex_trylock(&m));
+        SYNC_WAIT_UNTIL(atomic_load(&r.got));
+        assert_false(atomic_load(&w.got));
+        atomic_store(&r.may_unlock, 1);
+        test_thread_join(tr);
+        if (r.t_unlock - t_forced < PARKER_LOT_FAIR_NS) {
+            in_time++;
+            retook += r.retook;
+        }
+        atomic_store(&w.may_unlock, 1);
+        SYNC_WAIT_UNTIL(atomic_load(&w.got));
+        test_thread_join(tw);
+        assert_int_equal(0, SYNC_BYTE(&m));
+    }
+    print_message("rate bound: %d of %d rounds in time, %d retook the mutex\n", in_time, round,
+                  retook);
+    if (in_time == 0 && sync_slowdown() > 1) {
+        print_message("SKIPPED: in this slow environment no unlock came within 1 ms of the "
+                      "hand-off\n");
+        skip();
+    }
+    if (in_time == 0)
+        fail_msg("no unlock came within 1 ms of the hand-off: not exercised");
+    if (retook == 0)
+        fail_msg("a forced hand-off was followed by another within 1 ms in every round "
+                 "(%d): the rate of hand-offs is not bounded", in_time);
+}
+
 struct hog {
     parker_mutex_t *m;
     atomic_int stop;
@@ -611,6 +767,8 @@ int main(void)
         cmocka_unit_test(test_timed_lock_storm_loses_no_wakeup),
         cmocka_unit_test(test_unlock_fair_always_hands_off),
         cmocka_unit_test(test_waiter_parked_over_1ms_is_handed_the_lock_even_after_losing_a_race),
+        cmocka_unit_test(test_forced_hand_off_goes_to_the_oldest_waiter_not_the_front_one),
+        cmocka_unit_test(test_a_forced_hand_off_lets_others_barge_for_the_next_interval),
         cmocka_unit_test(test_eventual_fairness_bounds_the_wait_under_a_hog),
 #if !defined(_WIN32)
         cmocka_unit_test(test_unlocking_an_unlocked_mutex_aborts_with_a_message),

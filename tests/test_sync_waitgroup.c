@@ -283,6 +283,34 @@ static void test_extra_arrival_waits_for_the_next_phase(void **state)
         test_thread_join(c[i].thread);
 }
 
+/* The last arrival wakes only a couple of threads and the woken ones wake
+ * the rest (parker_sync.h, barrier "Wake-ups"): every one of a large phase
+ * must still return, with nobody left parked on the barrier or on its
+ * release key, and the completer returns at once whatever the count. */
+static void test_a_large_phase_is_released_entirely(void **state)
+{
+    enum { N = 9 };
+    parker_barrier_t b;
+    struct bar_call c[N - 1];
+    int i, round;
+    (void)state;
+    assert_int_equal(PARKER_OK, parker_barrier_init(&b, N));
+    for (round = 0; round < 10; round++) {
+        for (i = 0; i < N - 1; i++)
+            bar_call_start(&c[i], &b);
+        SYNC_WAIT_UNTIL(sync_lot_waiters(&b) == N - 1);
+        assert_int_equal(1, parker_barrier_wait(&b));
+        for (i = 0; i < N - 1; i++) {
+            SYNC_WAIT_UNTIL(atomic_load(&c[i].result) != -1);
+            assert_int_equal(0, atomic_load(&c[i].result));
+            test_thread_join(c[i].thread);
+        }
+        assert_int_equal(0, sync_lot_waiters(&b));
+        assert_int_equal(0, sync_lot_waiters(&b.arrived));
+        assert_int_equal(0, b.arrived);
+    }
+}
+
 /* Racing version: count 3 and four threads, so every phase has a thread
  * too many and two threads can both believe they are the last arrival.
  * Each arrival first takes one of 3 * phases tickets; a thread only takes
@@ -366,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_barrier_init_rejects_zero_and_null),
         cmocka_unit_test(test_one_serial_thread_per_phase_and_barrier_is_reusable),
         cmocka_unit_test(test_extra_arrival_waits_for_the_next_phase),
+        cmocka_unit_test(test_a_large_phase_is_released_entirely),
         cmocka_unit_test(test_more_threads_than_count_form_whole_phases),
 #if !defined(_WIN32)
         cmocka_unit_test(test_negative_count_and_uninitialised_barrier_abort_with_a_message),

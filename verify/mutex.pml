@@ -1,7 +1,8 @@
 /*
- * mutex.pml - the one-byte mutex of src/sync/mutex.c: barging, the hand-off
- * by token when the lot says be_fair (or for unlock_fair), timed locks whose
- * last leaving waiter clears PARKED under the queue lock.
+ * mutex.pml - the one-byte mutex of src/sync/mutex.c: barging, the forced
+ * hand-off by token in two passes (choose the oldest waiter, then take
+ * exactly it; start over if it left) or in one for unlock_fair, timed locks
+ * whose last leaving waiter clears PARKED under the queue lock.
  *
  * NT threads each lock (with or without a deadline, chosen
  * nondeterministically) and unlock (plain or fair) ITER times.
@@ -22,7 +23,13 @@
  *   MUTANT_MUTEX_CLEAR_OUTSIDE    a timed-out waiter clears PARKED after
  *                                 releasing the queue lock (parking_lot
  *                                 #465): a waiter that queued in between
- *                                 loses its wake-up.
+ *                                 loses its wake-up;
+ *   MUTANT_MUTEX_SCAN_RELEASES    the first pass of a forced hand-off
+ *                                 releases the byte: a barging thread and
+ *                                 the chosen owner are both inside;
+ *   MUTANT_MUTEX_GONE_RELEASES    the chosen waiter timed out between the
+ *                                 passes and the unlock releases without
+ *                                 waking anyone: the others sleep for ever.
  */
 #include "sync.pml"
 

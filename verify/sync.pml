@@ -244,7 +244,46 @@ inline mutex_lock(i, timed, res) {
   fi
 }
 
-/* parker_mutex_unlock / _unlock_fair by a holder. */
+/* The unlock callback's release: this store is the unlock. */
+inline unlock_release(w, n) {
+  if
+  :: n > 0 -> m = PARKED
+  :: else -> m = 0
+  fi;
+  if
+  :: w != NOBODY -> tokv[w] = TOKEN_NORMAL
+  :: else -> skip
+  fi
+}
+
+/* The hand-off: LOCKED stays set for the woken thread w. */
+inline unlock_hand_off(w, n) {
+#ifndef MUTANT_MUTEX_HANDOFF_UNLOCKS
+  if
+  :: n == 0 -> m = LOCKED
+  :: else -> skip
+  fi;
+#else
+  /* mutant: hands off but releases the byte as a plain unlock does */
+  if
+  :: n > 0 -> m = PARKED
+  :: else -> m = 0
+  fi;
+#endif
+  tokv[w] = TOKEN_HANDOFF
+}
+
+/* parker_mutex_unlock / _unlock_fair by a holder.
+ *
+ * unlock_fair: one pass, hand-off to the front waiter (release if none).
+ * unlock: the clock is abstracted, so the front waiter is "due" or not at
+ * will.  Not due: one pass, the front waiter is woken to compete.  Due:
+ * pass 1 under the lock chooses a target among the queued lock callers
+ * (the oldest in C; any of them here) and changes nothing else; pass 2
+ * under the lock again hands the mutex to the target if it is still queued,
+ * else (it timed out in between) the unlock starts over.  Between the passes
+ * the mutex stays LOCKED|PARKED, so nobody can barge in and the target
+ * cannot have left with a PARKED bit that misleads. */
 inline mutex_unlock(force_fair) {
   holders--;
   atomic {
@@ -253,50 +292,80 @@ inline mutex_unlock(force_fair) {
     :: else -> done = false
     fi
   }
-  if
-  :: done -> skip
+  do
+  :: done -> break
   :: else ->
     assert(m & LOCKED);            /* "mutex is not locked" misuse check */
     lot_lock();
     head(MUTEX_ADDR, w, n);
+    w2 = NOBODY;
     if
-    :: w != NOBODY -> unqueue(w); dequeued[w] = true; n--
-    :: else -> skip
+    :: force_fair || w == NOBODY -> skip
+    :: !force_fair && w != NOBODY ->
+      /* the front waiter's fairness time has come, or not */
+      if
+      :: true -> skip
+      :: hook[w] == HOOK_MUTEX ->
+        /* pass 1: choose a lock caller on the queue */
+        k = 0;
+        do
+        :: k < NT && where[k] == MUTEX_ADDR && hook[k] == HOOK_MUTEX -> w2 = k; break
+        :: k < NT -> k++
+        :: else -> break
+        od;
+        k = 0
+      fi
     fi;
-    /* unlock_callback: be_fair is the lot's clock, any value here */
     if
-    :: w != NOBODY && (force_fair || true) ->
-#ifndef MUTANT_MUTEX_HANDOFF_UNLOCKS
+    :: w2 != NOBODY ->
+#ifdef MUTANT_MUTEX_SCAN_RELEASES
+      /* mutant: the first pass releases the byte as a compete wake does */
       if
-      :: n == 0 -> m = LOCKED
-      :: else -> skip
-      fi;
-#else
-      /* mutant: hands off but releases the byte as a plain unlock does */
-      if
-      :: n > 0 -> m = PARKED
+      :: n > 1 || w != NOBODY -> m = PARKED
       :: else -> m = 0
       fi;
 #endif
-      tokv[w] = TOKEN_HANDOFF
-    :: !force_fair || w == NOBODY ->
+      lot_unlock();
+      /* pass 2 */
+      lot_lock();
       if
-      :: n > 0 -> m = PARKED
-      :: else -> m = 0
+      :: where[w2] == MUTEX_ADDR ->
+        unqueue(w2);
+        dequeued[w2] = true;
+        head(MUTEX_ADDR, w, n);
+        unlock_hand_off(w2, n);
+        lot_unlock();
+        ptok[w2] = true;
+        done = true
+      :: else ->
+#ifdef MUTANT_MUTEX_GONE_RELEASES
+        /* mutant: the target left; release without waking anyone */
+        head(MUTEX_ADDR, w, n);
+        unlock_release(NOBODY, n);
+        done = true;
+#endif
+        lot_unlock()               /* start over */
+      fi
+    :: else ->
+      if
+      :: w != NOBODY -> unqueue(w); dequeued[w] = true; n--
+      :: else -> skip
       fi;
       if
-      :: w != NOBODY -> tokv[w] = TOKEN_NORMAL
+      :: w != NOBODY && force_fair -> unlock_hand_off(w, n)
+      :: else -> unlock_release(w, n)
+      fi;
+      lot_unlock();
+      if
+      :: w != NOBODY -> ptok[w] = true     /* parker_unpark after the lock */
       :: else -> skip
-      fi
-    fi;
-    lot_unlock();
-    if
-    :: w != NOBODY -> ptok[w] = true     /* parker_unpark after the lock */
-    :: else -> skip
+      fi;
+      done = true
     fi;
     w = 0;
-    n = 0
-  fi;
+    n = 0;
+    w2 = 0
+  od;
   done = false
 }
 

@@ -67,6 +67,8 @@ check fail lot.pml -DMUTANT_LOT_TIMED_OUT_WHEN_CLAIMED
 check pass mutex.pml
 check fail mutex.pml -DMUTANT_MUTEX_HANDOFF_UNLOCKS
 check fail mutex.pml -DMUTANT_MUTEX_CLEAR_OUTSIDE
+check fail mutex.pml -DMUTANT_MUTEX_SCAN_RELEASES
+check fail mutex.pml -DMUTANT_MUTEX_GONE_RELEASES
 check pass cond.pml
 check fail cond.pml -DMUTANT_COND_PARKED_IN_CALLBACK
 # The rwlock (src/sync/rwlock.c): two readers + one writer, and one reader
