@@ -300,6 +300,13 @@ static void queue_remove(struct waiter **link, struct waiter *w)
     *link = s;
 }
 
+/* The head of key's queue if link (from find_link) still holds it. */
+static inline struct waiter *queue_at(struct waiter *const *link, uintptr_t key)
+{
+    struct waiter *h = *link;
+    return h != NULL && key_of(h) == key ? h : NULL;
+}
+
 /* Under b's lock: is any thread queued on key? */
 static int has_waiter(struct bucket *b, uintptr_t key)
 {
@@ -961,9 +968,11 @@ static size_t requeue_common(const struct requeue_args *a)
     }
 
     /* Take the oldest waiters of `from` one by one: each leaves as its
-     * queue's head, so the next one is promoted in its place (O(1)). */
+     * queue's head, so the next one is promoted in its place (O(1)).  When
+     * the last one leaves, the link passes to whatever the treap merges
+     * into it, so the queue is "there" only while the link holds `from`. */
     link = find_link(bf, a->from);
-    while ((w = *link) != NULL && n_woken < max_wake) {
+    while ((w = queue_at(link, a->from)) != NULL && n_woken < max_wake) {
         queue_remove(link, w);
         w->dequeued = 1;
         w->next = NULL;
@@ -971,7 +980,7 @@ static size_t requeue_common(const struct requeue_args *a)
         woken_last = &w->next;
         n_woken++;
     }
-    if ((w = *link) != NULL && max_requeue > 0) {
+    if ((w = queue_at(link, a->from)) != NULL && max_requeue > 0) {
         /* The moved entries stay chained through next/prev as they were;
          * only the cut between the last moved one and the rest changes. */
         struct waiter *last = w->tail, *rest;
