@@ -33,7 +33,10 @@
  * harness knows every one is queued before it times anything.  Repetitions
  * interleave the contenders; the table shows medians and the spread.
  *
- *   parker_lotscale [--quick] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_lotscale [--quick] [--reps N] [--sizes N,N,...] [--csv FILE] [--datdir DIR]
+ *
+ * 50k threads need a kernel.pid_max above 50k (Debian's default is 32768
+ * on small machines): --sizes runs other counts.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -256,6 +259,7 @@ int main(int argc, char **argv)
 {
     static const size_t full_sizes[] = { 1000, 10000, 50000 };
     static const size_t quick_sizes[] = { 1000, 4000 };
+    static size_t arg_sizes[16];
     const size_t *sizes = full_sizes;
     size_t nsizes = sizeof full_sizes / sizeof full_sizes[0];
     int reps = 3, r, i;
@@ -273,12 +277,22 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
             if (reps < 1)
                 reps = 1;
+        } else if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {
+            char *p = argv[++i];
+            nsizes = 0;
+            while (*p != 0 && nsizes < sizeof arg_sizes / sizeof arg_sizes[0]) {
+                arg_sizes[nsizes++] = (size_t)strtoul(p, &p, 10);
+                if (*p == ',')
+                    p++;
+            }
+            sizes = arg_sizes;
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv_path = argv[++i];
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             dat_dir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_lotscale [--quick] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_lotscale [--quick] [--reps N] [--sizes N,N,...] "
+                            "[--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }

@@ -33,6 +33,14 @@
  * next").  All of it lives in the waiters' own stack entries: the bucket
  * holds a lock and a root pointer, and the lot never allocates.
  *
+ * The first LOT_SLOTS (3 with 64-bit pointers) queues of a bucket do not
+ * go into the treap: their addresses and heads sit in slots in the
+ * bucket's own cache line, so that while a bucket holds few addresses (the
+ * common case: up to a few thousand parked threads over 1024 buckets), a
+ * search never leaves the line it has just locked; a miss then costs the
+ * lock alone.  Heads that find no free slot go into the treap; a slot
+ * freed later is taken by the next new queue.
+ *
  * The priority is a function of the address, not a random number: no
  * random state to seed, keep per thread or reset after fork, and a head
  * that leaves is replaced by the next waiter of the same address, which
@@ -135,15 +143,16 @@
  * Buckets and waiters.
  * ---------------------------------------------------------------------- */
 struct waiter {
-    /* The address's FIFO, oldest first.  prev is NULL exactly in the head. */
+    /* The address's FIFO, oldest first.  next and key side by side: a
+     * requeue's walk over the moved entries touches only them. */
     struct waiter *next;
-    struct waiter *prev;
-    /* Meaningful in the head only: the bucket's treap of heads, and the
-     * newest waiter of this address. */
+    uintptr_t key;       /* atomic: requeue rewrites it holding both buckets' locks */
+    struct waiter *prev; /* NULL exactly in the queue's head */
+    /* Meaningful in the head only: the bucket's treap of heads (NULL in a
+     * head kept in a slot), and the newest waiter of this address. */
     struct waiter *left;
     struct waiter *right;
     struct waiter *tail;
-    uintptr_t key;       /* atomic: requeue rewrites it holding both buckets' locks */
     void *park_arg;
     uint64_t wait_since; /* parker_now_ns() when the wait began, for be_fair */
     uintptr_t token;     /* under the bucket lock: the waker's unpark token */
@@ -151,12 +160,23 @@ struct waiter {
     parker_t parker;
 };
 
+#define LOT_CACHE_LINE 64
+
+/* As many (address, head) slots as fit in the bucket's cache line beside
+ * the lock and the root: 3 with 64-bit pointers, 7 with 32-bit ones. */
+#define LOT_SLOTS ((LOT_CACHE_LINE - 2 * sizeof(void *)) / (2 * sizeof(void *)))
+
 struct bucket {
     uintptr_t lock;      /* a word lock (wordlock.h) */
-    struct waiter *root; /* the treap of the heads of this bucket's queues */
+    struct waiter *root; /* the treap of the heads that found no free slot */
+    /* The first queues of the bucket, kept in its own line: while a bucket
+     * has at most LOT_SLOTS addresses, a search compares keys in the line
+     * it has just locked and touches no waiter's stack (a miss costs the
+     * lock and nothing else).  slot_key 0 is a free slot: 0 is never
+     * queued on (NULL is no address). */
+    uintptr_t slot_key[LOT_SLOTS];
+    struct waiter *slot_head[LOT_SLOTS];
 };
-
-#define LOT_CACHE_LINE 64
 
 union padded_bucket {
     struct bucket b;
@@ -197,6 +217,10 @@ static struct waiter **find_link(struct bucket *b, uintptr_t key)
 {
     struct waiter **link = &b->root;
     struct waiter *h;
+    size_t i;
+    for (i = 0; i < LOT_SLOTS; i++)
+        if (b->slot_key[i] == key)
+            return &b->slot_head[i];
     while ((h = *link) != NULL) {
         uintptr_t k = key_of(h);
         if (k == key)
@@ -255,6 +279,37 @@ static void treap_remove(struct waiter **link, struct waiter *h)
     *link = a != NULL ? a : c;
 }
 
+/* Under b's lock: w (prev, tail and its queue's next chain set) heads a
+ * new queue for key, which has none in b: in a free slot, else in the
+ * treap. */
+static void new_queue(struct bucket *b, struct waiter *w, uintptr_t key)
+{
+    size_t i;
+    for (i = 0; i < LOT_SLOTS; i++) {
+        if (b->slot_key[i] == 0) {
+            b->slot_key[i] = key;
+            b->slot_head[i] = w;
+            w->left = NULL;
+            w->right = NULL;
+            return;
+        }
+    }
+    treap_insert(b, w, key);
+}
+
+/* Under b's lock: the queue headed by h, at *link, leaves b as a whole. */
+static void drop_queue(struct bucket *b, struct waiter **link, struct waiter *h)
+{
+    /* Compared as integers: link may point into a waiter, not the array. */
+    uintptr_t off = (uintptr_t)link - (uintptr_t)&b->slot_head[0];
+    if (off < sizeof b->slot_head) {
+        b->slot_key[off / sizeof b->slot_head[0]] = 0;
+        *link = NULL;
+    } else {
+        treap_remove(link, h);
+    }
+}
+
 /* Under b's lock: queue w at the tail of key's queue, or make it the head
  * of a new one. */
 static void enqueue(struct bucket *b, struct waiter *w, uintptr_t key)
@@ -268,7 +323,7 @@ static void enqueue(struct bucket *b, struct waiter *w, uintptr_t key)
     } else {
         w->prev = NULL;
         w->tail = w;
-        treap_insert(b, w, key);
+        new_queue(b, w, key);
     }
 }
 
@@ -277,7 +332,7 @@ static void enqueue(struct bucket *b, struct waiter *w, uintptr_t key)
  * address, which has the same key and so the same priority: it takes the
  * old head's place and links unchanged.  The last waiter's head leaves the
  * treap.  w's own next is left as it was (wake lists reuse it). */
-static void queue_remove(struct waiter **link, struct waiter *w)
+static void queue_remove(struct bucket *b, struct waiter **link, struct waiter *w)
 {
     struct waiter *h = *link, *s;
     if (w != h) {
@@ -290,7 +345,7 @@ static void queue_remove(struct waiter **link, struct waiter *w)
     }
     s = w->next;
     if (s == NULL) {
-        treap_remove(link, w);
+        drop_queue(b, link, w);
         return;
     }
     s->prev = NULL;
@@ -370,10 +425,12 @@ void parker_lot_after_fork(void)
         struct bucket *b = &table[i].b;
         /* Only write buckets that were used, so that the untouched part of
          * the table stays shared zero pages in the child. */
-        if (parker__load_relaxed_uptr(&b->lock) != 0 || b->root != NULL) {
-            parker__store_relaxed_uptr(&b->lock, (uintptr_t)0);
-            b->root = NULL;
-        }
+        size_t k;
+        int used = parker__load_relaxed_uptr(&b->lock) != 0 || b->root != NULL;
+        for (k = 0; k < LOT_SLOTS; k++)
+            used |= b->slot_key[k] != 0;
+        if (used)
+            memset(b, 0, sizeof *b);
     }
     /* A fork from inside a callback leaves the flag set in the child. */
     in_callback = 0;
@@ -519,7 +576,7 @@ static int park_common(const struct park_args *a)
         uintptr_t key = key_of(&w); /* requeue may have changed it */
         /* Alone in its queue exactly when it is the head with no next. */
         int last = w.prev == NULL && w.next == NULL;
-        queue_remove(find_link(b, key), &w);
+        queue_remove(b, find_link(b, key), &w);
         if (a->timed_out != NULL)
             RUN_CALLBACK(a->timed_out(a->arg, (const void *)key, last));
     }
@@ -766,7 +823,7 @@ static int unpark_one_common(const char *func, const void *address, parker_lot_u
     w = *link; /* the head: the longest waiter on key */
     if (w != NULL) {
         more = w->next;
-        queue_remove(link, w);
+        queue_remove(b, link, w);
         w->dequeued = 1;
     }
     if (plain != NULL) {
@@ -814,7 +871,7 @@ static size_t unpark_all_common(const char *func, const void *address, uintptr_t
     list = *link;
     /* The whole queue leaves at once; its next chain is the wake list. */
     if (list != NULL)
-        treap_remove(link, list);
+        drop_queue(b, link, list);
     for (w = list; w != NULL; w = w->next) {
         w->dequeued = 1;
         w->token = token;
@@ -870,7 +927,7 @@ size_t parker_lot_unpark_filter(const void *address, parker_lot_filter_fn filter
         if (verdict != PARKER_LOT_FILTER_UNPARK)
             parker__misuse(func, "the filter returned a value other than "
                                  "PARKER_LOT_FILTER_UNPARK, _SKIP or _STOP");
-        queue_remove(link, w);
+        queue_remove(b, link, w);
         w->dequeued = 1;
         w->next = NULL;
         *last = w;
@@ -973,7 +1030,7 @@ static size_t requeue_common(const struct requeue_args *a)
      * into it, so the queue is "there" only while the link holds `from`. */
     link = find_link(bf, a->from);
     while ((w = queue_at(link, a->from)) != NULL && n_woken < max_wake) {
-        queue_remove(link, w);
+        queue_remove(bf, link, w);
         w->dequeued = 1;
         w->next = NULL;
         *woken_last = w;
@@ -987,7 +1044,7 @@ static size_t requeue_common(const struct requeue_args *a)
         moved = w;
         if (max_requeue == SIZE_MAX) {
             /* Everyone left goes: the queue leaves the treap as a whole. */
-            treap_remove(link, w);
+            drop_queue(bf, link, w);
             rest = NULL;
         } else {
             size_t k;
@@ -1004,7 +1061,7 @@ static size_t requeue_common(const struct requeue_args *a)
                 *link = rest;
                 last->next = NULL;
             } else {
-                treap_remove(link, w);
+                drop_queue(bf, link, w);
             }
         }
         moved_tail = last;
@@ -1027,7 +1084,7 @@ static size_t requeue_common(const struct requeue_args *a)
         } else {
             moved->prev = NULL;
             moved->tail = moved_tail;
-            treap_insert(bt, moved, a->to);
+            new_queue(bt, moved, a->to);
         }
     }
     if (a->plain != NULL) {
