@@ -2,15 +2,16 @@
  * lotscale.c - the parking lot with thousands of waiters, beside Rust's
  * parking_lot_core, in one process.
  *
- * libparker's lot has a fixed table of PARKER__LOT_BUCKETS (1024) buckets;
+ * libparker's lot has a fixed table of PARKER__LOT_BUCKETS (1024) buckets,
+ * each holding one queue per address with the queues' heads in a treap;
  * parking_lot_core grows its table to about 3 buckets per thread.  With N
- * waiters on distinct addresses a bucket holds about N/1024 of them, and
- * every operation on an address walks its bucket's list, so this is where
- * the fixed table must show a cost if it has one.  Per waiter count
- * (1k-10k) and per contender:
+ * waiters on distinct addresses a bucket holds about N/1024 addresses, and
+ * every operation on an address searches its bucket's treap, so this is
+ * where the fixed table must show a cost if it has one.  Per waiter count
+ * (1k, 10k, 50k) and per contender:
  *
  *   miss       unpark_one of an address nobody waits on, while N threads
- *              wait on distinct addresses: a pure walk of one bucket (no
+ *              wait on distinct addresses: a pure search of one bucket (no
  *              wake-up), ns per call
  *   one-dist   unpark_one of each of the N distinct addresses in turn,
  *              ns per waiter (includes the wake-up system call)
@@ -32,7 +33,10 @@
  * harness knows every one is queued before it times anything.  Repetitions
  * interleave the contenders; the table shows medians and the spread.
  *
- *   parker_lotscale [--quick] [--reps N] [--csv FILE] [--datdir DIR]
+ *   parker_lotscale [--quick] [--reps N] [--sizes N,N,...] [--csv FILE] [--datdir DIR]
+ *
+ * 50k threads need a kernel.pid_max above 50k (Debian's default is 32768
+ * on small machines): --sizes runs other counts.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -253,8 +257,9 @@ static void measure(struct pool *p, const scale_ops *ops, double out[NS])
 
 int main(int argc, char **argv)
 {
-    static const size_t full_sizes[] = { 1000, 2000, 4000, 10000 };
+    static const size_t full_sizes[] = { 1000, 10000, 50000 };
     static const size_t quick_sizes[] = { 1000, 4000 };
+    static size_t arg_sizes[16];
     const size_t *sizes = full_sizes;
     size_t nsizes = sizeof full_sizes / sizeof full_sizes[0];
     int reps = 3, r, i;
@@ -272,12 +277,22 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
             if (reps < 1)
                 reps = 1;
+        } else if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {
+            char *p = argv[++i];
+            nsizes = 0;
+            while (*p != 0 && nsizes < sizeof arg_sizes / sizeof arg_sizes[0]) {
+                arg_sizes[nsizes++] = (size_t)strtoul(p, &p, 10);
+                if (*p == ',')
+                    p++;
+            }
+            sizes = arg_sizes;
         } else if (strcmp(argv[i], "--csv") == 0 && i + 1 < argc) {
             csv_path = argv[++i];
         } else if (strcmp(argv[i], "--datdir") == 0 && i + 1 < argc) {
             dat_dir = argv[++i];
         } else {
-            fprintf(stderr, "usage: parker_lotscale [--quick] [--reps N] [--csv FILE] [--datdir DIR]\n");
+            fprintf(stderr, "usage: parker_lotscale [--quick] [--reps N] [--sizes N,N,...] "
+                            "[--csv FILE] [--datdir DIR]\n");
             return 2;
         }
     }
@@ -302,7 +317,12 @@ int main(int argc, char **argv)
         if (!p.words || !p.miss || !wa || !t)
             die("out of memory");
         pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, 128 * 1024);
+        /* 64 KiB stacks and no guard page: a guard is a mapping of its own,
+         * and 50k threads with guards would pass Linux's default limit of
+         * 65530 mappings per process (vm.max_map_count); guard-less stacks
+         * merge into few mappings.  The waiters' frames are small. */
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        pthread_attr_setguardsize(&attr, 0);
         pin_to_cpu(&attr, 1);
         for (k = 0; k < n; k++) {
             wa[k].p = &p;
@@ -368,12 +388,12 @@ int main(int argc, char **argv)
             }
             printf("\n");
         }
-    printf("\nmiss = unpark_one of an address nobody waits on (walks one bucket) with N waiters\n"
-           "on distinct addresses; one-dist = unpark_one of each of N distinct addresses;\n"
+    printf("\nmiss = unpark_one of an address nobody waits on with N waiters\n"
+           "on distinct addresses (searches one bucket); one-dist = unpark_one of each of N distinct addresses;\n"
            "one-same / all-same = N waiters on one address woken by N unpark_one / one\n"
            "unpark_all; requeue = move all N to another address without waking them.\n"
-           "libparker's lot has 1024 fixed buckets; parking_lot_core grows its table with\n"
-           "the thread count.\n");
+           "libparker's lot has 1024 fixed buckets, each a treap of per-address queues;\n"
+           "parking_lot_core grows its table with the thread count.\n");
 #if !defined(BENCH_HAVE_PLC)
     printf("parking_lot_core: not built (" BENCH_SKIP_PLC ")\n");
 #endif

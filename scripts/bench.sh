@@ -4,7 +4,7 @@
 #                    against raw futex, spin-then-futex, pthread_cond, sem_t,
 #                    C++20 atomic wait / binary_semaphore, Rust std park and
 #                    parking_lot_core (bench/bench.c)
-#   parker_lotscale  the lot with 1k-10k parked threads, beside
+#   parker_lotscale  the lot with 1k, 10k and 50k parked threads, beside
 #                    parking_lot_core (bench/lotscale.c)
 #   parker_locks     libparker's mutex, cond, once, rwlock, sem and barrier
 #                    against pthreads, C++20, absl, nsync, Rust parking_lot

@@ -14,22 +14,49 @@
  * tables that can never be freed because a parked thread may still read
  * them.  A fixed table needs none of that: no allocation ever, no
  * initialisation (all zero bytes is a valid empty table), and resetting it
- * after fork is a loop.  The price is that above roughly a thousand parked
- * threads, unrelated addresses start to share bucket locks and queue walks;
- * a thread only touches its own bucket, so that costs a few more list steps
- * under a lock held for a few instructions, never a wrong wake-up (every
- * operation compares the exact address).  CPython makes the same choice with
- * 257 buckets; 1024 keeps chains short for the thread counts that a process
- * actually parks at once, and untouched pages of the table cost nothing.
- * There is no global lock: each bucket has its own.
+ * after fork is a loop.  Many addresses then share a bucket once thousands
+ * of threads park; the structure inside a bucket (below) keeps that from
+ * costing a walk over their waiters.  There is no global lock: each bucket
+ * has its own.
  *
- * Bucket queues
- * -------------
- * One doubly linked FIFO list per bucket holds the waiters of every address
- * that hashes there.  unpark_one takes the first entry with the exact address
- * and keeps walking to learn whether another one follows (has_more_waiters
- * exact per address).  Entries live on the waiter's stack; the lot never
- * allocates.
+ * Inside a bucket: one queue per address, the queues in a treap
+ * --------------------------------------------------------------
+ * Each address that has waiters has one FIFO queue (doubly linked through
+ * the entries' next/prev).  Its oldest entry is the queue's head: prev is
+ * NULL exactly there, and the head also carries the queue's tail pointer
+ * and the links of a treap (a binary search tree ordered by address, and a
+ * heap ordered by a priority derived from the address by a hash that is
+ * independent of the bucket index).  The treap holds only heads, so a
+ * bucket's search costs O(log(distinct addresses in the bucket)), whatever
+ * the number of waiters on each; finding the queue is all that a miss,
+ * unpark_one and has_more_waiters need (has_more_waiters is "the head has a
+ * next").  All of it lives in the waiters' own stack entries: the bucket
+ * holds a lock and a root pointer, and the lot never allocates.
+ *
+ * The first LOT_SLOTS (3 with 64-bit pointers) queues of a bucket do not
+ * go into the treap: their addresses and heads sit in slots in the
+ * bucket's own cache line, so that while a bucket holds few addresses (the
+ * common case: up to a few thousand parked threads over 1024 buckets), a
+ * search never leaves the line it has just locked; a miss then costs the
+ * lock alone.  Heads that find no free slot go into the treap; a slot
+ * freed later is taken by the next new queue.
+ *
+ * The priority is a function of the address, not a random number: no
+ * random state to seed, keep per thread or reset after fork, and a head
+ * that leaves is replaced by the next waiter of the same address, which
+ * has the same priority, so promotion takes the old head's links as they
+ * are (O(1), no rotation).  A treap keeps its expected depth logarithmic
+ * for any set of keys whose hashed priorities look random, which the
+ * 64-bit mixing below gives for addresses of real objects.  Insertion is
+ * top-down (descend while the nodes outrank the new one, then split the
+ * rest by address under it), deletion merges the two subtrees in place, so
+ * neither needs parent pointers or recursion.
+ *
+ * requeue detaches a whole queue by its head and appends it to the target
+ * queue (or makes it the target's queue, its first entry becoming a head in
+ * the target bucket's treap): O(log) for the queues plus one store per
+ * moved entry, to rewrite the key that a timed-out waiter uses to find its
+ * bucket again.
  *
  * Two-phase wake and the timeout race
  * -----------------------------------
@@ -116,9 +143,16 @@
  * Buckets and waiters.
  * ---------------------------------------------------------------------- */
 struct waiter {
+    /* The address's FIFO, oldest first.  next and key side by side: a
+     * requeue's walk over the moved entries touches only them. */
     struct waiter *next;
-    struct waiter *prev;
     uintptr_t key;       /* atomic: requeue rewrites it holding both buckets' locks */
+    struct waiter *prev; /* NULL exactly in the queue's head */
+    /* Meaningful in the head only: the bucket's treap of heads (NULL in a
+     * head kept in a slot), and the newest waiter of this address. */
+    struct waiter *left;
+    struct waiter *right;
+    struct waiter *tail;
     void *park_arg;
     uint64_t wait_since; /* parker_now_ns() when the wait began, for be_fair */
     uintptr_t token;     /* under the bucket lock: the waker's unpark token */
@@ -126,13 +160,23 @@ struct waiter {
     parker_t parker;
 };
 
-struct bucket {
-    uintptr_t lock; /* a word lock (wordlock.h) */
-    struct waiter *head;
-    struct waiter *tail;
-};
-
 #define LOT_CACHE_LINE 64
+
+/* As many (address, head) slots as fit in the bucket's cache line beside
+ * the lock and the root: 3 with 64-bit pointers, 7 with 32-bit ones. */
+#define LOT_SLOTS ((LOT_CACHE_LINE - 2 * sizeof(void *)) / (2 * sizeof(void *)))
+
+struct bucket {
+    uintptr_t lock;      /* a word lock (wordlock.h) */
+    struct waiter *root; /* the treap of the heads that found no free slot */
+    /* The first queues of the bucket, kept in its own line: while a bucket
+     * has at most LOT_SLOTS addresses, a search compares keys in the line
+     * it has just locked and touches no waiter's stack (a miss costs the
+     * lock and nothing else).  slot_key 0 is a free slot: 0 is never
+     * queued on (NULL is no address). */
+    uintptr_t slot_key[LOT_SLOTS];
+    struct waiter *slot_head[LOT_SLOTS];
+};
 
 union padded_bucket {
     struct bucket b;
@@ -146,42 +190,182 @@ static inline struct bucket *bucket_of(uintptr_t key)
     return &table[parker__lot_bucket_index(key)].b;
 }
 
-static inline uintptr_t key_of(struct waiter *w)
+static inline uintptr_t key_of(const struct waiter *w)
 {
     return parker__load_relaxed_uptr(&w->key);
 }
 
-static void enqueue(struct bucket *b, struct waiter *w)
+/* The treap priority of an address.  Addresses in one bucket agree in the
+ * top bits of key * golden ratio (lot_hash.h), so the priority must not
+ * come from that product: a full 64-bit mix (MurmurHash3's finaliser
+ * constants) makes it independent of the bucket index. */
+static inline uint64_t prio_of(uintptr_t key)
 {
-    w->next = NULL;
-    w->prev = b->tail;
-    if (b->tail != NULL)
-        b->tail->next = w;
-    else
-        b->head = w;
-    b->tail = w;
+    uint64_t x = (uint64_t)key;
+    x ^= x >> 33;
+    x *= UINT64_C(0xFF51AFD7ED558CCD);
+    x ^= x >> 33;
+    x *= UINT64_C(0xC4CEB9FE1A85EC53);
+    x ^= x >> 33;
+    return x;
 }
 
-static void unlink_waiter(struct bucket *b, struct waiter *w)
+/* Under b's lock: the link (the root pointer or a head's left/right) that
+ * holds, or would hold, the head of key's queue.  *result is NULL if no
+ * thread waits on key. */
+static struct waiter **find_link(struct bucket *b, uintptr_t key)
 {
-    if (w->prev != NULL)
+    struct waiter **link = &b->root;
+    struct waiter *h;
+    size_t i;
+    for (i = 0; i < LOT_SLOTS; i++)
+        if (b->slot_key[i] == key)
+            return &b->slot_head[i];
+    while ((h = *link) != NULL) {
+        uintptr_t k = key_of(h);
+        if (k == key)
+            break;
+        link = key < k ? &h->left : &h->right;
+    }
+    return link;
+}
+
+/* Under b's lock: make w, whose key has no queue in b, a head in b's treap.
+ * Descend while the nodes outrank w; the subtree found there holds keys on
+ * both sides of w's, so split it by key into w's two children (the split
+ * keeps each side's shape, so its heap order holds), and hang w in its
+ * place. */
+static void treap_insert(struct bucket *b, struct waiter *w, uintptr_t key)
+{
+    uint64_t p = prio_of(key);
+    struct waiter **link = &b->root, **l = &w->left, **r = &w->right;
+    struct waiter *h;
+
+    while ((h = *link) != NULL && prio_of(key_of(h)) >= p)
+        link = key < key_of(h) ? &h->left : &h->right;
+    while (h != NULL) {
+        if (key_of(h) < key) {
+            *l = h;
+            l = &h->right;
+            h = h->right;
+        } else {
+            *r = h;
+            r = &h->left;
+            h = h->left;
+        }
+    }
+    *l = NULL;
+    *r = NULL;
+    *link = w;
+}
+
+/* Under the bucket lock: take the head h out of the treap; *link == h.
+ * Its two subtrees are merged in place (every key on the left is smaller
+ * than every key on the right, so only the heap order decides who goes up). */
+static void treap_remove(struct waiter **link, struct waiter *h)
+{
+    struct waiter *a = h->left, *c = h->right;
+    while (a != NULL && c != NULL) {
+        if (prio_of(key_of(a)) >= prio_of(key_of(c))) {
+            *link = a;
+            link = &a->right;
+            a = a->right;
+        } else {
+            *link = c;
+            link = &c->left;
+            c = c->left;
+        }
+    }
+    *link = a != NULL ? a : c;
+}
+
+/* Under b's lock: w (prev, tail and its queue's next chain set) heads a
+ * new queue for key, which has none in b: in a free slot, else in the
+ * treap. */
+static void new_queue(struct bucket *b, struct waiter *w, uintptr_t key)
+{
+    size_t i;
+    for (i = 0; i < LOT_SLOTS; i++) {
+        if (b->slot_key[i] == 0) {
+            b->slot_key[i] = key;
+            b->slot_head[i] = w;
+            w->left = NULL;
+            w->right = NULL;
+            return;
+        }
+    }
+    treap_insert(b, w, key);
+}
+
+/* Under b's lock: the queue headed by h, at *link, leaves b as a whole. */
+static void drop_queue(struct bucket *b, struct waiter **link, struct waiter *h)
+{
+    /* Compared as integers: link may point into a waiter, not the array. */
+    uintptr_t off = (uintptr_t)link - (uintptr_t)&b->slot_head[0];
+    if (off < sizeof b->slot_head) {
+        b->slot_key[off / sizeof b->slot_head[0]] = 0;
+        *link = NULL;
+    } else {
+        treap_remove(link, h);
+    }
+}
+
+/* Under b's lock: queue w at the tail of key's queue, or make it the head
+ * of a new one. */
+static void enqueue(struct bucket *b, struct waiter *w, uintptr_t key)
+{
+    struct waiter **link = find_link(b, key), *h = *link;
+    w->next = NULL;
+    if (h != NULL) {
+        w->prev = h->tail;
+        h->tail->next = w;
+        h->tail = w;
+    } else {
+        w->prev = NULL;
+        w->tail = w;
+        new_queue(b, w, key);
+    }
+}
+
+/* Under the bucket lock: unlink w from the queue whose head is *link.  A
+ * head that leaves is replaced in the treap by the next waiter of its
+ * address, which has the same key and so the same priority: it takes the
+ * old head's place and links unchanged.  The last waiter's head leaves the
+ * treap.  w's own next is left as it was (wake lists reuse it). */
+static void queue_remove(struct bucket *b, struct waiter **link, struct waiter *w)
+{
+    struct waiter *h = *link, *s;
+    if (w != h) {
         w->prev->next = w->next;
-    else
-        b->head = w->next;
-    if (w->next != NULL)
-        w->next->prev = w->prev;
-    else
-        b->tail = w->prev;
+        if (w->next != NULL)
+            w->next->prev = w->prev;
+        else
+            h->tail = w->prev;
+        return;
+    }
+    s = w->next;
+    if (s == NULL) {
+        drop_queue(b, link, w);
+        return;
+    }
+    s->prev = NULL;
+    s->left = w->left;
+    s->right = w->right;
+    s->tail = w->tail;
+    *link = s;
+}
+
+/* The head of key's queue if link (from find_link) still holds it. */
+static inline struct waiter *queue_at(struct waiter *const *link, uintptr_t key)
+{
+    struct waiter *h = *link;
+    return h != NULL && key_of(h) == key ? h : NULL;
 }
 
 /* Under b's lock: is any thread queued on key? */
 static int has_waiter(struct bucket *b, uintptr_t key)
 {
-    struct waiter *w;
-    for (w = b->head; w != NULL; w = w->next)
-        if (key_of(w) == key)
-            return 1;
-    return 0;
+    return *find_link(b, key) != NULL;
 }
 
 /* Lock the bucket that w is queued in now (requeue may have moved it). */
@@ -241,11 +425,12 @@ void parker_lot_after_fork(void)
         struct bucket *b = &table[i].b;
         /* Only write buckets that were used, so that the untouched part of
          * the table stays shared zero pages in the child. */
-        if (parker__load_relaxed_uptr(&b->lock) != 0 || b->head != NULL || b->tail != NULL) {
-            parker__store_relaxed_uptr(&b->lock, (uintptr_t)0);
-            b->head = NULL;
-            b->tail = NULL;
-        }
+        size_t k;
+        int used = parker__load_relaxed_uptr(&b->lock) != 0 || b->root != NULL;
+        for (k = 0; k < LOT_SLOTS; k++)
+            used |= b->slot_key[k] != 0;
+        if (used)
+            memset(b, 0, sizeof *b);
     }
     /* A fork from inside a callback leaves the flag set in the child. */
     in_callback = 0;
@@ -369,7 +554,7 @@ static int park_common(const struct park_args *a)
     w.park_arg = a->park_arg;
     w.token = 0;
     w.dequeued = 0;
-    enqueue(b, &w);
+    enqueue(b, &w, a->key);
     parker__wordlock_unlock(&b->lock);
 
     if (a->before_sleep != NULL)
@@ -389,11 +574,11 @@ static int park_common(const struct park_args *a)
     dequeued = w.dequeued;
     if (!dequeued) {
         uintptr_t key = key_of(&w); /* requeue may have changed it */
-        unlink_waiter(b, &w);
-        if (a->timed_out != NULL) {
-            int last = !has_waiter(b, key);
+        /* Alone in its queue exactly when it is the head with no next. */
+        int last = w.prev == NULL && w.next == NULL;
+        queue_remove(b, find_link(b, key), &w);
+        if (a->timed_out != NULL)
             RUN_CALLBACK(a->timed_out(a->arg, (const void *)key, last));
-        }
     }
     parker__wordlock_unlock(&b->lock);
     if (dequeued) {
@@ -628,18 +813,17 @@ static int unpark_one_common(const char *func, const void *address, parker_lot_u
 {
     uintptr_t key = (uintptr_t)address;
     struct bucket *b = bucket_of(key);
-    struct waiter *w, *more = NULL;
+    struct waiter **link, *w, *more = NULL;
     uintptr_t token = 0;
 
     check_not_in_callback(func);
     lot_prepare();
     parker__wordlock_lock(&b->lock);
-    for (w = b->head; w != NULL && key_of(w) != key; w = w->next) {
-    }
+    link = find_link(b, key);
+    w = *link; /* the head: the longest waiter on key */
     if (w != NULL) {
-        for (more = w->next; more != NULL && key_of(more) != key; more = more->next) {
-        }
-        unlink_waiter(b, w);
+        more = w->next;
+        queue_remove(b, link, w);
         w->dequeued = 1;
     }
     if (plain != NULL) {
@@ -677,22 +861,20 @@ static size_t unpark_all_common(const char *func, const void *address, uintptr_t
 {
     uintptr_t key = (uintptr_t)address;
     struct bucket *b = bucket_of(key);
-    struct waiter *w, *next, *list = NULL, **last = &list;
+    struct waiter **link, *w, *list;
     size_t n = 0;
 
     check_not_in_callback(func);
     lot_prepare();
     parker__wordlock_lock(&b->lock);
-    for (w = b->head; w != NULL; w = next) {
-        next = w->next;
-        if (key_of(w) != key)
-            continue;
-        unlink_waiter(b, w);
+    link = find_link(b, key);
+    list = *link;
+    /* The whole queue leaves at once; its next chain is the wake list. */
+    if (list != NULL)
+        drop_queue(b, link, list);
+    for (w = list; w != NULL; w = w->next) {
         w->dequeued = 1;
         w->token = token;
-        w->next = NULL;
-        *last = w;
-        last = &w->next;
         n++;
     }
     parker__wordlock_unlock(&b->lock);
@@ -716,7 +898,7 @@ size_t parker_lot_unpark_filter(const void *address, parker_lot_filter_fn filter
     static const char func[] = "parker_lot_unpark_filter";
     uintptr_t key = (uintptr_t)address;
     struct bucket *b = bucket_of(key);
-    struct waiter *w, *next, *list = NULL, **last = &list;
+    struct waiter **link, *w, *next, *list = NULL, **last = &list;
     uintptr_t token = 0;
     size_t n = 0;
     int left = 0;
@@ -726,11 +908,13 @@ size_t parker_lot_unpark_filter(const void *address, parker_lot_filter_fn filter
         parker__misuse(func, "NULL filter");
     lot_prepare();
     parker__wordlock_lock(&b->lock);
-    for (w = b->head; w != NULL; w = next) {
+    /* The link stays the queue's place in the treap while its head leaves:
+     * a promoted successor takes the same link, and once the last waiter
+     * has gone the walk has ended too. */
+    link = find_link(b, key);
+    for (w = *link; w != NULL; w = next) {
         int verdict;
         next = w->next;
-        if (key_of(w) != key)
-            continue;
         RUN_CALLBACK(verdict = filter(arg, w->park_arg));
         if (verdict == PARKER_LOT_FILTER_STOP) {
             left = 1; /* w itself stays */
@@ -743,7 +927,7 @@ size_t parker_lot_unpark_filter(const void *address, parker_lot_filter_fn filter
         if (verdict != PARKER_LOT_FILTER_UNPARK)
             parker__misuse(func, "the filter returned a value other than "
                                  "PARKER_LOT_FILTER_UNPARK, _SKIP or _STOP");
-        unlink_waiter(b, w);
+        queue_remove(b, link, w);
         w->dequeued = 1;
         w->next = NULL;
         *last = w;
@@ -783,9 +967,9 @@ struct requeue_args {
 static size_t requeue_common(const struct requeue_args *a)
 {
     struct bucket *bf = bucket_of(a->from), *bt = bucket_of(a->to);
-    struct waiter *w, *next;
+    struct waiter **link, *w;
     struct waiter *woken = NULL, **woken_last = &woken;
-    struct waiter *moved = NULL, **moved_last = &moved;
+    struct waiter *moved = NULL, *moved_tail = NULL;
     size_t n_woken = 0, n_moved = 0, max_wake = a->max_wake, max_requeue = a->max_requeue;
     uintptr_t token = 0;
 
@@ -840,29 +1024,68 @@ static size_t requeue_common(const struct requeue_args *a)
         }
     }
 
-    for (w = bf->head; w != NULL && (n_woken < max_wake || n_moved < max_requeue); w = next) {
-        next = w->next;
-        if (key_of(w) != a->from)
-            continue;
-        unlink_waiter(bf, w);
+    /* Take the oldest waiters of `from` one by one: each leaves as its
+     * queue's head, so the next one is promoted in its place (O(1)).  When
+     * the last one leaves, the link passes to whatever the treap merges
+     * into it, so the queue is "there" only while the link holds `from`. */
+    link = find_link(bf, a->from);
+    while ((w = queue_at(link, a->from)) != NULL && n_woken < max_wake) {
+        queue_remove(bf, link, w);
+        w->dequeued = 1;
         w->next = NULL;
-        if (n_woken < max_wake) {
-            w->dequeued = 1;
-            *woken_last = w;
-            woken_last = &w->next;
-            n_woken++;
+        *woken_last = w;
+        woken_last = &w->next;
+        n_woken++;
+    }
+    if ((w = queue_at(link, a->from)) != NULL && max_requeue > 0) {
+        /* The moved entries stay chained through next/prev as they were;
+         * only the cut between the last moved one and the rest changes. */
+        struct waiter *last = w->tail, *rest;
+        moved = w;
+        if (max_requeue == SIZE_MAX) {
+            /* Everyone left goes: the queue leaves the treap as a whole. */
+            drop_queue(bf, link, w);
+            rest = NULL;
         } else {
-            *moved_last = w;
-            moved_last = &w->next;
+            size_t k;
+            for (k = 1, last = w; k < max_requeue && last->next != NULL; k++)
+                last = last->next;
+            rest = last->next;
+            if (rest != NULL) {
+                /* rest becomes the head of what stays on `from`, in the
+                 * old head's place in the treap (same key, same priority). */
+                rest->prev = NULL;
+                rest->left = w->left;
+                rest->right = w->right;
+                rest->tail = w->tail;
+                *link = rest;
+                last->next = NULL;
+            } else {
+                drop_queue(bf, link, w);
+            }
+        }
+        moved_tail = last;
+        /* Each moved entry gets its new key, under both locks, so that a
+         * waiter that times out finds the bucket it is in now. */
+        for (w = moved; w != NULL; w = w->next) {
+            parker__store_relaxed_uptr(&w->key, a->to);
             n_moved++;
         }
     }
-    /* Append after the loop, so that with from == to (or a shared bucket) the
-     * walk above never meets an entry it has just moved. */
-    for (w = moved; w != NULL; w = next) {
-        next = w->next;
-        parker__store_relaxed_uptr(&w->key, a->to);
-        enqueue(bt, w);
+    /* Append after `from` is settled, so that with from == to the moved
+     * entries go behind the ones that stay, and a shared bucket's treap is
+     * consistent before it is searched for `to`. */
+    if (moved != NULL) {
+        struct waiter *h = *find_link(bt, a->to);
+        if (h != NULL) {
+            moved->prev = h->tail;
+            h->tail->next = moved;
+            h->tail = moved_tail;
+        } else {
+            moved->prev = NULL;
+            moved->tail = moved_tail;
+            new_queue(bt, moved, a->to);
+        }
     }
     if (a->plain != NULL) {
         RUN_CALLBACK(a->plain(a->arg, n_woken, n_moved));

@@ -10,7 +10,15 @@
 
 #include <stdint.h>
 
-#define PARKER__LOT_BUCKET_BITS 10u
+/* PARKER_TEST_LOT_BUCKET_BITS (1 to 10) shrinks the table, so that a test
+ * can make many addresses share a few buckets: only the differential test
+ * (tests/lot_diff.cmake) compiles the lot with it, into a copy of the
+ * library of its own; the library itself never sees it. */
+#if defined(PARKER_TEST_LOT_BUCKET_BITS)
+#  define PARKER__LOT_BUCKET_BITS PARKER_TEST_LOT_BUCKET_BITS
+#else
+#  define PARKER__LOT_BUCKET_BITS 10u
+#endif
 #define PARKER__LOT_BUCKETS (1u << PARKER__LOT_BUCKET_BITS)
 
 /* Fibonacci hashing: multiply by 2^64 / golden ratio and keep the top bits,

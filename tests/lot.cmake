@@ -19,3 +19,6 @@ if(NOT WIN32)
       "TSAN_OPTIONS=die_after_fork=0 halt_on_error=1 second_deadlock_stack=1 report_thread_leaks=0")
   endif()
 endif()
+# The randomized differential test against a model of per-address FIFOs,
+# on a copy of the library with a 2-bucket table.
+include(${CMAKE_CURRENT_SOURCE_DIR}/lot_diff.cmake)

@@ -63,6 +63,11 @@ check fail lot.pml -DMUTANT_LOT_DEQUEUED_LATE
 check fail lot.pml -DMUTANT_LOT_NEXT_AFTER_UNPARK
 check fail lot.pml -DMUTANT_LOT_TOKEN_AFTER_UNPARK
 check fail lot.pml -DMUTANT_LOT_TIMED_OUT_WHEN_CLAIMED
+# The per-address queues' locking protocol (issue 18): a timed-out waiter
+# must re-check its key under the lock, a requeue must rewrite the keys
+# under both locks.
+check fail lot.pml -DMUTANT_LOT_NO_RECHECK
+check fail lot.pml -DMUTANT_LOT_KEY_AFTER_UNLOCK
 # The sync layer (src/sync/): the mutex hand-off and the condvar requeue.
 check pass mutex.pml
 check fail mutex.pml -DMUTANT_MUTEX_HANDOFF_UNLOCKS
