@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -255,6 +256,50 @@ static void measure(struct pool *p, const scale_ops *ops, double out[NS])
     wait_woken(p);
 }
 
+/* A value from /proc/sys, or 0 if it cannot be read. */
+static unsigned long read_proc_sys(const char *path)
+{
+    unsigned long v = 0;
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+/* Whether this machine lets the process start n more threads: every thread
+ * takes a PID (kernel.pid_max), counts against kernel.threads-max and the
+ * user's RLIMIT_NPROC.  These are settings of the machine, not of the code,
+ * so a size they forbid is skipped with the reason, never cut short by a
+ * failing pthread_create.  The margin leaves room for the rest of the
+ * system's tasks. */
+static int machine_allows_threads(size_t n, char *why, size_t len)
+{
+    const unsigned long margin = 2048;
+    unsigned long pid_max = read_proc_sys("/proc/sys/kernel/pid_max");
+    unsigned long threads_max = read_proc_sys("/proc/sys/kernel/threads-max");
+    struct rlimit rl;
+    if (pid_max != 0 && n + margin > pid_max) {
+        snprintf(why, len, "kernel.pid_max is %lu, needs %lu (sysctl -w kernel.pid_max=%lu)",
+                 pid_max, (unsigned long)n + margin, (unsigned long)n * 2 + margin);
+        return 0;
+    }
+    if (threads_max != 0 && n + margin > threads_max) {
+        snprintf(why, len, "kernel.threads-max is %lu, needs %lu", threads_max,
+                 (unsigned long)n + margin);
+        return 0;
+    }
+    if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)(n + margin) > rl.rlim_cur) {
+        snprintf(why, len, "RLIMIT_NPROC (ulimit -u) is %lu, needs %lu",
+                 (unsigned long)rl.rlim_cur, (unsigned long)n + margin);
+        return 0;
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     static const size_t full_sizes[] = { 1000, 10000, 50000 };
@@ -296,7 +341,21 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    res = (double *)calloc(nsizes * NOPS * NS * (size_t)reps, sizeof *res);
+    {
+        /* Drop the sizes the machine's thread limits forbid, saying so. */
+        static size_t kept[16];
+        size_t nk = 0;
+        for (si = 0; si < nsizes && nk < sizeof kept / sizeof kept[0]; si++) {
+            char why[160];
+            if (machine_allows_threads(sizes[si], why, sizeof why))
+                kept[nk++] = sizes[si];
+            else
+                printf("SKIPPED (machine, not code): %zu waiters: %s\n", sizes[si], why);
+        }
+        sizes = kept;
+        nsizes = nk;
+    }
+    res = (double *)calloc(nsizes * NOPS * NS * (size_t)reps + 1, sizeof *res);
     if (res == NULL)
         die("out of memory");
     pin_to_cpu(NULL, 0);
