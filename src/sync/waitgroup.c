@@ -26,6 +26,11 @@
 
 #include "sync/lock_algorithm.h"
 #include "atomics.h"
+#include "test_hooks.h"
+
+#if defined(PARKER_TEST_HOOKS)
+void (*parker__test_hook_waitgroup_wait)(void *waitgroup);
+#endif
 
 #define WAITERS 1u
 #define count_of(s) ((int32_t)((s) >> 1))
@@ -142,6 +147,7 @@ int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
         /* Acquire: pairs with the release of the add that made it zero. */
         if (count_of(parker__load_acquire_u32(&w->v)) == 0)
             return PARKER_OK;
+        PARKER__TEST_HOOK(waitgroup_wait, w);
         r = parker_lot_park_ex(w, validate_wait, NULL, timed_out_wait, w, deadline_ns, NULL, 0,
                                &token);
         if (r == PARKER_OK && token == TOKEN_ZERO)
