@@ -324,7 +324,11 @@ PARKER_API int parker_once_is_done(const parker_once_t *o);
  *   - reset racing wait: a wait that was parked when set ran was woken by
  *     that set and returns PARKER_OK even if reset runs before it gets to
  *     run (it does not go back to sleep), so a set followed at once by a
- *     reset is never missed by a thread that was already waiting.  A wait
+ *     reset is never missed by a thread that was already parked.  A wait
+ *     that has begun but is not parked yet (still on its way into the lot)
+ *     may miss a set that a reset undoes before it parks, and then waits
+ *     for the next set; without a reset no set is ever missed.  (A wait
+ *     group keeps even such a pulse for every wait that has begun.)  A wait
  *     that starts after reset returned waits for the next set, with one
  *     exception: while the earlier set is still waking its waiters, a wait
  *     that has just started may be woken by it too (it returns PARKER_OK,
