@@ -183,7 +183,8 @@ static void test_held_waiter_ignores_a_zero_before_its_call(void **state)
 
 /*
  * Many waiters loop on wait while the main thread runs bursts of fast
- * 1 -> 0 -> 1 cycles.  The hook does not stop anyone here: it records, per
+ * 1 -> 0 -> 1 cycles, each burst once some of them (1 to all) are inside a
+ * wait that did not find zero.  The hook does not stop anyone here: it records, per
  * waiter, the number of the call that has begun without finding the count
  * at zero (its first load is done).  Before each burst the main thread
  * takes a snapshot of those numbers; after the burst it makes no further
@@ -256,7 +257,7 @@ static void st_cycle(void)
 static void test_stress_every_waiter_returns_for_the_first_zero_after_its_call(void **state)
 {
     pthread_t t[ST_WAITERS];
-    int i, cycles = 0, max_cycles = 20000 / (int)sync_slowdown();
+    int i, cycles = 0, bursts = 0, max_cycles = 20000 / (int)sync_slowdown();
     uint64_t t_end = parker_now_ns() + 3000 * NS_PER_MS; /* run time, not a bound */
     (void)state;
     parker_waitgroup_add(&st_wg, 1);
@@ -265,8 +266,23 @@ static void test_stress_every_waiter_returns_for_the_first_zero_after_its_call(v
         t[i] = test_thread_start(st_waiter, (void *)(intptr_t)i);
     while (cycles < max_cycles && parker_now_ns() < t_end) {
         unsigned snap[ST_WAITERS];
-        int b, burst = 1 + cycles % 3;
-        uint64_t t0;
+        int b, burst = 1 + cycles % 3, want = 1 + bursts % ST_WAITERS, in;
+        uint64_t t0 = parker_now_ns();
+        /* Not vacuous: wait until `want` waiters are inside a call that did
+         * not find zero (the count is 1 now, so every call they make is
+         * one, and each stays in it until the next zero). */
+        for (;;) {
+            for (i = 0, in = 0; i < ST_WAITERS; i++) {
+                unsigned call = atomic_load(&st_call[i]);
+                in += atomic_load(&st_begun[i]) == call && atomic_load(&st_returned[i]) != call;
+            }
+            if (in >= want)
+                break;
+            if (parker_now_ns() - t0 > SYNC_BOUND_NS)
+                fail_msg("only %d waiters came back to wait", in);
+            test_yield();
+        }
+        bursts++;
         for (i = 0; i < ST_WAITERS; i++)
             snap[i] = atomic_load(&st_begun[i]);
         for (b = 0; b < burst; b++, cycles++)
@@ -282,14 +298,16 @@ static void test_stress_every_waiter_returns_for_the_first_zero_after_its_call(v
         }
     }
     atomic_store(&st_stop, 1);
-    parker_waitgroup_done(&st_wg); /* zero for good: every waiter leaves */
+    atomic_fetch_add(&st_zeros_started, 1); /* a zero like the others */
+    parker_waitgroup_done(&st_wg);          /* for good: every waiter leaves */
     for (i = 0; i < ST_WAITERS; i++)
         test_thread_join(t[i]);
     parker__test_hook_waitgroup_wait = NULL;
     assert_int_equal(0, atomic_load(&st_bad));
     assert_int_equal(0, parker_waitgroup_count(&st_wg));
-    print_message("stress: %d zeros; %u waits did not find the count at zero\n", cycles,
-                  atomic_load(&st_slow_calls));
+    print_message("stress: %d zeros in %d bursts; %u waits did not find the count at zero\n",
+                  cycles, bursts, atomic_load(&st_slow_calls));
+    assert_true(atomic_load(&st_slow_calls) >= (unsigned)bursts);
 }
 
 int main(void)
