@@ -88,8 +88,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PARKER_VERSION_MAJOR 1
-#define PARKER_VERSION_MINOR 1
+#define PARKER_VERSION_MAJOR 2
+#define PARKER_VERSION_MINOR 0
 #define PARKER_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, comparable with parker_version(). */
 #define PARKER_VERSION_NUMBER \

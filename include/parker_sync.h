@@ -1,7 +1,7 @@
 /*
  * parker_sync.h - small locks built on the parking lot: a one-byte mutex, a
  * one-pointer condition variable, a one-byte once flag and a one-byte event;
- * a one-word reader-writer lock, a 4-byte semaphore, a 4-byte wait group
+ * a one-word reader-writer lock, a 4-byte semaphore, an 8-byte wait group
  * and an 8-byte barrier.
  *
  * What Rust's parking_lot (Mutex, Condvar, Once, RwLock), WebKit WTF (Lock,
@@ -354,7 +354,11 @@ PARKER_API int parker_once_is_done(const parker_once_t *o);
  *   - reset racing wait: a wait that was parked when set ran was woken by
  *     that set and returns PARKER_OK even if reset runs before it gets to
  *     run (it does not go back to sleep), so a set followed at once by a
- *     reset is never missed by a thread that was already waiting.  A wait
+ *     reset is never missed by a thread that was already parked.  A wait
+ *     that has begun but is not parked yet (still on its way into the lot)
+ *     may miss a set that a reset undoes before it parks, and then waits
+ *     for the next set; without a reset no set is ever missed.  (A wait
+ *     group keeps even such a pulse for every wait that has begun.)  A wait
  *     that starts after reset returned waits for the next set, with one
  *     exception: while the earlier set is still waking its waiters, a wait
  *     that has just started may be woken by it too (it returns PARKER_OK,
@@ -564,18 +568,36 @@ PARKER_API uint32_t parker_sem_value(const parker_sem_t *s);
  * Policy:
  *   - parker_waitgroup_wait returns PARKER_OK once the count has been zero
  *     at some moment after the call began (at once if it is zero), also if a
- *     later add has raised it again before the waiter ran.  Waiters that
- *     start after the count went up again wait for the next zero: the group
- *     is reusable, no matter whether the previous waiters have returned.
- *   - Memory: everything done before an add/done that brings the count to
- *     zero is visible after every wait that returns PARKER_OK for it.
+ *     later add has raised it again before the waiter ran, and also if the
+ *     waiter was not yet asleep when that happened (preempted on its way
+ *     into the wait).  Waiters that start after the count went up again wait
+ *     for the next zero: the group is reusable, no matter whether the
+ *     previous waiters have returned.  The word counts the zeros in 32 bits
+ *     (a generation): a waiter stopped between two of its instructions while
+ *     other threads make an exact multiple of 2^32 zeros could miss them, as
+ *     with any 32-bit futex sequence counter.
+ *   - Memory: everything done before the adds/dones that bring the count to
+ *     zero is visible after every wait that returns PARKER_OK for that zero
+ *     (an add/done is a release, the one that makes the count zero also an
+ *     acquire, and a wait returning PARKER_OK an acquire).
  *   - The count is an int32_t: a count below zero, or above INT32_MAX,
- *     aborts with a message.  Timed waits never return early.
+ *     aborts with a message.  Timed waits never return early: PARKER_TIMEDOUT
+ *     only once parker_now_ns() has reached the deadline.
  *
- * All-zero (PARKER_WAITGROUP_INIT) has count 0.  No destroy, no allocation.
+ * 8 bytes, 8-byte aligned on every target (since 2.0.0; 4 bytes in 1.x):
+ * the generation of zeros, the count and a "waiters" bit.  All-zero
+ * (PARKER_WAITGROUP_INIT) has count 0.  No destroy, no allocation.
  * ---------------------------------------------------------------------- */
+#if defined(__GNUC__) || defined(__clang__)
+/* 32-bit x86 and m68k ABIs align a uint64_t member to 4 only; the word is
+ * accessed with 8-byte atomics, which must not straddle a cache line.
+ * (MSVC already aligns it to 8.) */
+#  define PARKER__ALIGN8 __attribute__((aligned(8)))
+#else
+#  define PARKER__ALIGN8
+#endif
 typedef struct parker_waitgroup {
-    uint32_t v; /* private: count << 1 | waiters bit */
+    uint64_t v PARKER__ALIGN8; /* private: generation << 32 | count << 1 | waiters bit */
 } parker_waitgroup_t;
 
 #define PARKER_WAITGROUP_INIT {0}

@@ -4,9 +4,16 @@
  */
 #include "sync_common.h"
 
+/* The word's low half: count << 1 | waiters bit (the high half counts the
+ * zeros so far). */
 static uint32_t wg_word(parker_waitgroup_t *w)
 {
-    return __atomic_load_n(&w->v, __ATOMIC_RELAXED);
+    return (uint32_t)__atomic_load_n(&w->v, __ATOMIC_RELAXED);
+}
+
+static uint32_t wg_generation(parker_waitgroup_t *w)
+{
+    return (uint32_t)(__atomic_load_n(&w->v, __ATOMIC_RELAXED) >> 32);
 }
 
 /* ================================================= wait group */
@@ -37,6 +44,45 @@ static void wg_call_start_queued(struct wg_call *c, parker_waitgroup_t *w, uint6
     atomic_init(&c->result, -1);
     c->thread = test_thread_start(wg_call_main, c);
     SYNC_WAIT_UNTIL(sync_lot_waiters(w) >= n || atomic_load(&c->result) != -1);
+}
+
+/* 8 bytes, 8-aligned on every target (the word is a 64-bit atomic), also
+ * inside a structure after a smaller member. */
+struct wg_holder {
+    char c;
+    parker_waitgroup_t w;
+};
+
+static void test_waitgroup_is_eight_bytes_and_eight_aligned(void **state)
+{
+    struct wg_holder h;
+    (void)state;
+    assert_int_equal(8, sizeof(parker_waitgroup_t));
+    assert_int_equal(8, _Alignof(parker_waitgroup_t));
+    assert_int_equal(8, offsetof(struct wg_holder, w));
+    assert_int_equal(0, (uintptr_t)&h.w % 8);
+}
+
+/* Every step that makes the count zero counts one generation; steps that
+ * do not, and a wait, leave it. */
+static void test_each_zero_counts_one_generation(void **state)
+{
+    parker_waitgroup_t w = PARKER_WAITGROUP_INIT;
+    (void)state;
+    parker_waitgroup_add(&w, 0);
+    assert_int_equal(0, wg_generation(&w));
+    parker_waitgroup_add(&w, 2);
+    parker_waitgroup_done(&w);
+    assert_int_equal(0, wg_generation(&w));
+    parker_waitgroup_done(&w);
+    assert_int_equal(1, wg_generation(&w));
+    assert_int_equal(PARKER_OK, parker_waitgroup_wait(&w, 0));
+    parker_waitgroup_add(&w, 0);
+    assert_int_equal(1, wg_generation(&w));
+    parker_waitgroup_add(&w, 5);
+    parker_waitgroup_add(&w, -5);
+    assert_int_equal(2, wg_generation(&w));
+    assert_int_equal(0, wg_word(&w));
 }
 
 static void test_zero_waitgroup_is_done(void **state)
@@ -386,6 +432,8 @@ static void test_negative_count_and_uninitialised_barrier_abort_with_a_message(v
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_waitgroup_is_eight_bytes_and_eight_aligned),
+        cmocka_unit_test(test_each_zero_counts_one_generation),
         cmocka_unit_test(test_zero_waitgroup_is_done),
         cmocka_unit_test(test_writes_before_done_are_visible_after_wait_and_group_is_reusable),
         cmocka_unit_test(test_wait_timeout_never_returns_early),

@@ -3,7 +3,7 @@
 #   - install into a prefix, move the prefix elsewhere (relocatable), check
 #     the tree is complete and names no absolute path, then build against it
 #     with find_package (CMake) and with pkg-config + plain cc;
-#   - find_package against the build tree; find_package(parker 2.0) must fail;
+#   - find_package against the build tree; find_package(parker <major+1>.0) must fail;
 #   - add_subdirectory (vendoring), with PARKER_INSTALL on and off;
 #   - every README.md snippet (a fenced block after "<!-- snippet: FILE -->"):
 #     the example program and the add_subdirectory, FetchContent (from a
@@ -11,7 +11,7 @@
 #     recipes, extracted and built as written, and run;
 #   - the public headers compiled as C99, C11 and C++ with gcc and clang,
 #     -Wall -Wextra -Wpedantic -Werror, linked and run;
-#   - BUILD_SHARED_LIBS=ON: SONAME libparker.so.1, exactly the PARKER_API
+#   - BUILD_SHARED_LIBS=ON: SONAME libparker.so.<major>, exactly the PARKER_API
 #     functions exported, the cmocka suite and the consumers against the .so.
 # Build directories: build/pkg-*.  Exits non-zero on the first failure.
 set -eu
@@ -21,6 +21,10 @@ cd "$(dirname "$0")/../.."
 # install names and the package versions below must carry it.
 VERSION=$(sed -n 's/^project(parker VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 [ -n "$VERSION" ] || { echo "consumers: no version in CMakeLists.txt" >&2; exit 1; }
+# The SONAME follows the major version (libparker.so.2 since the 2.0.0 ABI
+# break), and the next major must be refused by SameMajorVersion.
+MAJOR=${VERSION%%.*}
+NEXT_MAJOR=$((MAJOR + 1))
 
 need_packages cmake gcc g++ clang make pkg-config binutils libcmocka-dev
 
@@ -112,9 +116,9 @@ check_tree() {
   if [ "$2" = static ]; then
     [ -f "$libdir/libparker.a" ] || die "static install: no libparker.a"
   else
-    [ -f "$libdir/libparker.so.$VERSION" ] && [ -L "$libdir/libparker.so.1" ] \
+    [ -f "$libdir/libparker.so.$VERSION" ] && [ -L "$libdir/libparker.so.$MAJOR" ] \
       && [ -L "$libdir/libparker.so" ] \
-      || die "shared install: libparker.so, .so.1 -> .so.1.0.0 chain incomplete"
+      || die "shared install: libparker.so, .so.$MAJOR -> .so.$VERSION chain incomplete"
   fi
   if grep -rIl -e "$ROOT" -e "/usr/local" "$p"; then
     die "$2 install: the files above name an absolute path (not relocatable)"
@@ -146,7 +150,7 @@ consume() {
   unset PKG_CONFIG_PATH
   if [ "$2" = shared ]; then
     readelf -d "$b-pc/app" | grep -q 'NEEDED.*\[libparker\.so\.1\]' \
-      || die "shared: the consumer does not record the SONAME libparker.so.1"
+      || die "shared: the consumer does not record the SONAME libparker.so.$MAJOR"
     LD_LIBRARY_PATH="$(dirname "$pcdir")" "$b-pc/app" || die "$2: pkg-config consumer failed"
   else
     "$b-pc/app" || die "$2: pkg-config consumer failed"
@@ -265,15 +269,15 @@ quiet meson setup "$d/build" "$d" -Dcmake_prefix_path="$TMP/moved-static" -Dwerr
 quiet meson compile -C "$d/build"
 check_hello "$d/build/hello" Meson
 
-step "SameMajorVersion: find_package(parker 2.0) must fail"
+step "SameMajorVersion: find_package(parker $NEXT_MAJOR.0) must fail"
 rm -rf build/pkg-consumer-major
 if cmake -S "$CONSUMERS/find_package" -B build/pkg-consumer-major \
-     -DCMAKE_PREFIX_PATH="$TMP/moved-static" -DCONSUMER_REQUIRE_VERSION=2.0 \
+     -DCMAKE_PREFIX_PATH="$TMP/moved-static" -DCONSUMER_REQUIRE_VERSION=$NEXT_MAJOR.0 \
      >"$TMP/major.log" 2>&1; then
-  die "find_package(parker 2.0) accepted version $VERSION"
+  die "find_package(parker $NEXT_MAJOR.0) accepted version $VERSION"
 fi
 grep -q "version: $VERSION" "$TMP/major.log" \
-  || { cat "$TMP/major.log" >&2; die "find_package(parker 2.0) failed for another reason"; }
+  || { cat "$TMP/major.log" >&2; die "find_package(parker $NEXT_MAJOR.0) failed for another reason"; }
 
 step "build tree: find_package with parker_DIR=build/pkg-static"
 rm -rf build/pkg-consumer-buildtree
@@ -330,10 +334,10 @@ quiet cmake -S . -B build/pkg-shared -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_L
   -DPARKER_BUILD_TESTS=ON -DPARKER_BUILD_BENCH=OFF -DPARKER_BUILD_EXAMPLES=OFF
 quiet cmake --build build/pkg-shared -j "$JOBS"
 SO=build/pkg-shared/libparker.so
-[ "$(readlink "$SO")" = libparker.so.1 ] && [ "$(readlink "$SO.1")" = libparker.so.$VERSION ] \
-  || die "shared: expected libparker.so -> libparker.so.1 -> libparker.so.$VERSION"
+[ "$(readlink "$SO")" = libparker.so.$MAJOR ] && [ "$(readlink "$SO.$MAJOR")" = libparker.so.$VERSION ] \
+  || die "shared: expected libparker.so -> libparker.so.$MAJOR -> libparker.so.$VERSION"
 soname=$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
-[ "$soname" = libparker.so.1 ] || die "shared: SONAME is '$soname', want libparker.so.1"
+[ "$soname" = libparker.so.$MAJOR ] || die "shared: SONAME is '$soname', want libparker.so.$MAJOR"
 
 step "shared: exported symbols are exactly the PARKER_API functions"
 nm -D --defined-only "$SO" | awk '{print $NF}' | sort >"$TMP/exported"
@@ -354,7 +358,7 @@ step "shared: cmocka suite against libparker.so"
 grep -E 'tests passed' "$TMP/ctest.log"
 # The tests must really have run against the shared object.
 ldd build/pkg-shared/tests/test_parker | grep -q 'libparker\.so\.1 ' \
-  || die "shared: test_parker is not linked against libparker.so.1"
+  || die "shared: test_parker is not linked against libparker.so.$MAJOR"
 
 rm -rf build/pkg-prefix-shared
 quiet cmake --install build/pkg-shared --prefix build/pkg-prefix-shared

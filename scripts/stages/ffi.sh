@@ -29,7 +29,8 @@ build() {
 echo "-- python (ctypes) against the shared library"
 build build/pkg-ffi-shared -DBUILD_SHARED_LIBS=ON
 # Loaded by its SONAME file, as an installed binding would.
-timeout 300 python3 examples/ffi/python/pingpong.py "$(pwd)/build/pkg-ffi-shared/libparker.so.1" \
+MAJOR=$(sed -n 's/^project(parker VERSION \([0-9]*\)\..*/\1/p' CMakeLists.txt)
+timeout 300 python3 examples/ffi/python/pingpong.py "$(pwd)/build/pkg-ffi-shared/libparker.so.$MAJOR" \
   || die "python example"
 
 echo "-- rust (rustc, extern \"C\") against the static library"

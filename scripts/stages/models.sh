@@ -83,6 +83,12 @@ check pass rwlock.pml -DNR=1 -DNWR=2
 check fail rwlock.pml -DNR=2 -DNWR=1 -DMUTANT_ABANDON_NO_WAKE
 check fail rwlock.pml -DNR=2 -DNWR=1 -DMUTANT_VALIDATE_NO_RECHECK
 check fail rwlock.pml -DNR=1 -DNWR=2 -DMUTANT_FILTER_SKIPS_WRITER
+# The wait group (src/sync/waitgroup.c): two waiters that may be stopped
+# between their first load and their park while the count goes 1 -> 0 -> 1
+# twice; the 1.x protocol (no generation, issue 23) must be rejected.
+check pass waitgroup.pml
+check pass waitgroup.pml -DNZ=3
+check fail waitgroup.pml -DMUTANT_NO_GENERATION
 
 if [ $failed -ne 0 ]; then
   echo "models: FAILED" >&2

@@ -23,6 +23,15 @@
  * that parker_barrier_init racing a wait (misuse) is not undefined
  * behaviour inside the library.
  *
+ * Audit for issue 23 (a state change that takes no lock while a thread has
+ * begun its call but is not queued): there is none.  Arriving (validate),
+ * completing a phase (the filter or callback) and waking all happen under
+ * the one queue lock, and a thread's arrival is its validate, not the
+ * start of its call: a thread whose call has begun but whose validate has
+ * not run has not arrived, so a phase completed meanwhile was not its
+ * phase (it is counted into the next one, as the policy says for count + 1
+ * arrivals), and it cannot be missed by it.
+ *
  * Memory ordering: the queue lock orders every arrival before the reset,
  * and the lot publishes the waker's view to every woken thread, so every
  * thread's writes before its arrival are visible after the phase ends.

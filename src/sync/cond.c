@@ -13,6 +13,17 @@
  * waiter it must not miss stored the pointer before releasing the mutex the
  * signaller then acquired.
  *
+ * Audit for issue 23 (a state change that takes no lock while a waiter has
+ * begun its call but is not queued): a signal or broadcast that finds the
+ * word 0 returns without the lock.  The promise is not "a signal after the
+ * call began" but "a signal by a thread that locked the mutex after this
+ * call released it" (parker_sync.h), and a waiter releases the mutex only in
+ * before_sleep, after it is queued and has stored the word under the queue
+ * lock.  A signal that comes between the start of the call and that unlock
+ * is made either by a thread that does not hold the mutex (the header says
+ * such signals may be missed) or not at all (the waiter holds the mutex).
+ * parker_cond_wait_with calls unlock() at the same point.
+ *
  * Wait morphing: signal and broadcast use parker_lot_requeue_ex, whose
  * validate runs under both queue locks (the condition variable's and the
  * mutex's).  If the mutex is locked there, the validate sets the mutex's

@@ -16,6 +16,27 @@
  * that starts after the reset, while that set is still inside unpark_all,
  * may be queued in time to be woken by it too; it also returns PARKER_OK,
  * and the set happened-before it, so the ordering guarantee still holds.
+ *
+ * Audit for issue 23 (a state change that takes no lock while the waiter
+ * has begun its call but is not queued):
+ *   - set with the byte UNSET (nobody announced) and reset (SET -> UNSET)
+ *     take no lock.  A waiter that loaded UNSET and has not yet CASed in
+ *     PARKED, or has but is not yet past its validate, can see neither:
+ *     its CAS or validate finds UNSET again (or its own PARKED after the
+ *     set's exchange has already found nobody to wake), and it sleeps until
+ *     the next set.  So a set that is undone by a reset before a waiter on
+ *     its way in has queued is missed by that waiter, also if its call
+ *     began before the set.  This is not the wait group's promise and the
+ *     header does not make it: it promises the pair only to waiters that
+ *     were parked when set ran ("reset racing wait"), and says so.  While
+ *     nobody resets, nothing is missed: SET stays until a reset, and every
+ *     path of a waiter (first load, CAS, validate, the loop after AGAIN)
+ *     looks at the byte again and returns on SET.  Giving the pair to every
+ *     begun call would need a generation of sets, as the wait group has
+ *     (issue 23); in one byte that would be 6 bits, wrapping within one
+ *     preemption of a fast set/reset loop.
+ *   - The last waiter's timed_out hook (PARKED -> UNSET) runs under the
+ *     queue lock; it cannot hide a set (it only replaces PARKED).
  */
 #include "sync/lock_algorithm.h"
 

@@ -29,6 +29,14 @@
  * is not the age order, and choosing the oldest is what bounds every
  * waiter's wait (parker_sync.h states the bound).  The walk costs O(waiters)
  * under the queue lock at most once per millisecond.
+ *
+ * Audit for issue 23 (a state change that takes no lock while a thread has
+ * begun its call but is not queued): unlock's fast path clears LOCKED with
+ * a CAS, no lock, when PARKED is clear.  A locker on its way to park re-reads
+ * the byte in mutex_validate under the queue lock and does not sleep unless
+ * it sees LOCKED|PARKED, so it cannot sleep on a free mutex; and the mutex
+ * makes no "was free at some moment after the call began" promise: a
+ * thread not yet queued is a newcomer that barges like any other.
  */
 #include "sync/lock_algorithm.h"
 

@@ -10,6 +10,20 @@
  * waiter parks only while a validate under the queue lock sees
  * RUNNING|PARKED, so that exchange + unpark_all cannot miss it.  Waiters
  * park at once (no spinning): init may take arbitrarily long.
+ *
+ * Audit for issue 23 (a state change that takes no lock while a caller has
+ * begun its call but is not queued): NEW -> RUNNING (the CAS that elects
+ * the runner) and RUNNING -> DONE/NEW with PARKED clear (the exchange, no
+ * unpark) take no lock.  A caller on its way to park cannot miss either in
+ * a way the policy forbids: DONE is final, and every step of the caller
+ * (the loop's load, the CAS that sets PARKED, the validate under the lock)
+ * looks at the byte again, so it returns 0 whenever the once is done, by
+ * whichever run.  A failed run (RUNNING -> NEW) that it did not see because
+ * another caller has already moved NEW -> RUNNING again means that caller
+ * is the one retrying init, which the policy allows ("the next caller, one
+ * of the waiting ones or a later one"); the waiter then parks with PARKED
+ * set under the lock, and that run's exchange wakes it.  Nothing here is a
+ * "has been X at some moment" promise that could be lost.
  */
 #include "sync/lock_algorithm.h"
 

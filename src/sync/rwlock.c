@@ -40,6 +40,20 @@
  * change together, so a sleeper is never left without its bit.  A stale bit
  * with an empty queue costs one slow unlock, never a lost wake-up.
  *
+ * Audit for issue 23 (a state change that takes no lock while a thread has
+ * begun its call but is not queued): wrunlock and downgrade with PARKED
+ * clear, rdunlock that does not empty a draining writer's readers, and
+ * both fast paths change the word with a CAS and no lock.  None can be
+ * missed: the lock makes no "has been free at some moment" promise, only
+ * that a holder's release lets the next thread in, and a thread on its way
+ * to park re-reads the word in its validate under key1's (or key2's) queue
+ * lock and does not sleep while it could take the lock (or, for a draining
+ * writer, while the readers are gone).  If another thread took the lock in
+ * between (a writer reserving WRITER after a downgrade, say), the thread on
+ * its way is a newcomer, as the policy treats every thread not yet queued:
+ * downgrade gives read locks to the *queued* readers only, and whoever gets
+ * the lock first is then owed the wake-up through PARKED as usual.
+ *
  * The protocol (both phases, the wakes, the hooks, abandon) is model-checked
  * in verify/rwlock.pml, with mutants for the bugs named above.
  *

@@ -22,6 +22,17 @@
  *
  * Memory ordering: wait's decrement is an acquire CAS, post's increment a
  * release CAS; a unit handed over publishes through the lot.
+ *
+ * Audit for issue 23 (a state change that takes no lock while a waiter has
+ * begun its call but is not queued): post's fast path (PARKED clear) raises
+ * the count with a CAS and no lock.  A waiter on its way to park cannot
+ * lose that post: a unit is state, not an event.  It stays in the count
+ * until some wait takes it, and the waiter's validate, under the queue
+ * lock, refuses to sleep while the count is positive (then it tries to take
+ * a unit again).  If another thread took the unit first, that thread was
+ * its consumer: the policy promises that no post is lost and that queued
+ * waiters are served first, not that a waiter not yet queued gets a unit
+ * posted after its call began.
  */
 #include "parker_sync.h"
 

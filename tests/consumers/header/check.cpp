@@ -61,6 +61,8 @@ int sync_check()
     static_assert(sizeof(parker_mutex_t) == 1, "mutex is documented as one byte");
     static_assert(sizeof(parker_once_t) == 1 && sizeof(parker_event_t) == 1, "one byte");
     static_assert(sizeof(parker_cond_t) <= sizeof(void *), "cond is at most a pointer");
+    static_assert(sizeof(parker_waitgroup_t) == 8 && alignof(parker_waitgroup_t) == 8,
+                  "wait group is documented as 8 bytes, 8-byte aligned (2.0.0)");
     Mutex mu;
     CondVar cv;
     bool ready = false;
