@@ -27,6 +27,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 #include "atomics.h"
 
 #define TOKEN_RELEASED 1
@@ -94,10 +95,9 @@ static uintptr_t decide_callback(void *arg, const parker_lot_unpark_result_t *r)
     return TOKEN_RELEASED;
 }
 
-int parker_barrier_wait(parker_barrier_t *b)
+static int barrier_wait(parker_barrier_t *b)
 {
     struct arrive_ctx c;
-    PARKER__SYNC_NOT_NULL("parker_barrier_wait", b, "barrier");
     c.b = b;
     c.count = parker__load_acquire_u32(&b->count);
     c.completed = 0;
@@ -125,4 +125,16 @@ int parker_barrier_wait(parker_barrier_t *b)
             return 1;
         /* Another thread completed the phase first: arrive in the next one. */
     }
+}
+
+int parker_barrier_wait(parker_barrier_t *b)
+{
+    int r;
+    PARKER__SYNC_NOT_NULL("parker_barrier_wait", b, "barrier");
+    /* Everything before any thread's arrival happens-before every thread's
+     * return from the same phase. */
+    parker__ann_release(b);
+    r = barrier_wait(b);
+    parker__ann_acquire(b);
+    return r;
 }

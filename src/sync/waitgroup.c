@@ -25,6 +25,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 #include "atomics.h"
 
 #define WAITERS 1u
@@ -87,6 +88,7 @@ void parker_waitgroup_add(parker_waitgroup_t *w, int32_t delta)
     uint32_t v;
     struct zero_ctx c;
     PARKER__SYNC_NOT_NULL("parker_waitgroup_add", w, "wait group");
+    parker__ann_release(w); /* every add and done happens-before a wait that returns */
     v = parker__load_relaxed_u32(&w->v);
     for (;;) {
         uint32_t n = new_count(v, delta);
@@ -130,9 +132,8 @@ static void timed_out_wait(void *arg, const void *address, int was_last_waiter)
         parker__fetch_and_relaxed_u32(&w->v, ~WAITERS);
 }
 
-int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
+static int wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
 {
-    PARKER__SYNC_NOT_NULL("parker_waitgroup_wait_until", w, "wait group");
     if (count_of(parker__load_acquire_u32(&w->v)) != 0 && deadline_ns != PARKER_FOREVER &&
         parker_now_ns() >= deadline_ns)
         return PARKER_TIMEDOUT; /* before WAITERS is set: leave no trace */
@@ -151,11 +152,17 @@ int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
     }
 }
 
+int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
+{
+    PARKER__SYNC_NOT_NULL("parker_waitgroup_wait_until", w, "wait group");
+    return parker__ann_acquire_if_ok(w, wait_until(w, deadline_ns));
+}
+
 int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns)
 {
     PARKER__SYNC_NOT_NULL("parker_waitgroup_wait", w, "wait group");
     if (count_of(parker__load_acquire_u32(&w->v)) == 0)
-        return PARKER_OK;
+        return parker__ann_acquire_if_ok(w, PARKER_OK);
     return parker_waitgroup_wait_until(w, parker__sync_deadline(timeout_ns));
 }
 
