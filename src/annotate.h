@@ -30,8 +30,8 @@
  * Helgrind and DRD: through Valgrind client requests (helgrind.h's
  * ANNOTATE_RWLOCK_* and ANNOTATE_HAPPENS_*; DRD accepts the same request
  * numbers), compiled in only when CMake found valgrind/helgrind.h
- * (PARKER_HAVE_VALGRIND).  Outside Valgrind a client request is a few
- * register rotates that do nothing; no branch.
+ * (PARKER_HAVE_VALGRIND), and issued only when a cached "running on
+ * Valgrind" flag says so (annotate.c explains why the flag).
  *
  * Deadlock detection: when built with PARKER_DEADLOCK_DETECTION the lock
  * hooks also keep the per-thread records of deadlock.c.  Otherwise none of
@@ -66,7 +66,6 @@
 #if defined(PARKER_HAVE_VALGRIND) && !defined(_WIN32) && !defined(__EMSCRIPTEN__) && \
     !defined(PARKER_NO_ANNOTATIONS)
 #  define PARKER__ANN_VALGRIND 1
-#  include <valgrind/helgrind.h>
 #else
 #  define PARKER__ANN_VALGRIND 0
 #endif
@@ -120,14 +119,40 @@ void __tsan_mutex_post_divert(void *addr, unsigned flags);
 #    define PARKER__TSAN_DIVERT_BEGIN(m) ((void)0)
 #    define PARKER__TSAN_DIVERT_END(m) ((void)0)
 #  endif
-/* Hint the branch as not taken: the common case is no TSan. */
-#  define PARKER__TSAN_HERE(fn) __builtin_expect((fn) != 0, 0)
+/* Whether the TSan runtime is in the program.  Every hook tests the same
+ * symbol (the runtime defines all of them or none), so that the compiler
+ * can compute its address once for the hooks of one call: one GOT load and
+ * one branch hinted not taken, the common case being no TSan. */
+#  define PARKER__TSAN_HERE() __builtin_expect(__tsan_mutex_pre_lock != 0, 0)
 #endif
 
 #if PARKER__ANN_TSAN
-#  define PARKER__ANN_TSAN_ACTIVE() PARKER__TSAN_HERE(__tsan_mutex_pre_unlock)
+#  define PARKER__ANN_TSAN_ACTIVE() PARKER__TSAN_HERE()
 #else
 #  define PARKER__ANN_TSAN_ACTIVE() 0
+#endif
+
+#if PARKER__ANN_VALGRIND
+/* annotate.c: whether we run under Valgrind, probed on first use. */
+#  define PARKER__ANN_VG_UNKNOWN 0
+#  define PARKER__ANN_VG_NO      1
+#  define PARKER__ANN_VG_YES     2
+PARKER__HIDDEN extern unsigned char parker__ann_vg;
+PARKER__HIDDEN int parker__ann_vg_probe(void);
+/* The client requests, out of line: their argument block would otherwise
+ * give every fast path a stack frame. */
+#  define PARKER__ANN_VG_ACQUIRED 0
+#  define PARKER__ANN_VG_RELEASED 1
+#  define PARKER__ANN_VG_BEFORE   2
+#  define PARKER__ANN_VG_AFTER    3
+PARKER__HIDDEN void parker__ann_vg_request(int what, const void *a, int is_w);
+static inline int parker__ann_vg_on(void)
+{
+    unsigned char s = __atomic_load_n(&parker__ann_vg, __ATOMIC_RELAXED);
+    if (__builtin_expect(s == PARKER__ANN_VG_NO, 1))
+        return 0;
+    return s == PARKER__ANN_VG_YES || parker__ann_vg_probe();
+}
 #endif
 
 #if PARKER__ANN_DEADLOCK
@@ -138,12 +163,33 @@ PARKER__HIDDEN void parker__dd_gave_up(const void *lock);
 PARKER__HIDDEN void parker__dd_unlocked(const void *lock);
 #endif
 
+/* Whether any hook could do anything: for the hottest paths (the mutex's
+ * uncontended lock and unlock), which test this once and take a separate,
+ * cold, announced path, so that the fast path keeps its shape (no stack
+ * frame, no register kept across the CAS for a post hook). */
+#if PARKER__ANN_DEADLOCK
+#  define PARKER__ANN_ANY() 1
+#else
+#  define PARKER__ANN_ANY() (PARKER__ANN_TSAN_ACTIVE() || PARKER__ANN_VG_MAYBE())
+#endif
+#if PARKER__ANN_VALGRIND
+#  define PARKER__ANN_VG_MAYBE() \
+    __builtin_expect(__atomic_load_n(&parker__ann_vg, __ATOMIC_RELAXED) != PARKER__ANN_VG_NO, 0)
+#else
+#  define PARKER__ANN_VG_MAYBE() 0
+#endif
+#if defined(__GNUC__)
+#  define PARKER__ANN_COLD __attribute__((noinline, cold))
+#else
+#  define PARKER__ANN_COLD
+#endif
+
 static inline void parker__ann_lock_pre(const void *m, unsigned flags)
 {
     (void)m;
     (void)flags;
 #if PARKER__ANN_TSAN
-    if (PARKER__TSAN_HERE(__tsan_mutex_pre_lock)) {
+    if (PARKER__TSAN_HERE()) {
         __tsan_mutex_pre_lock((void *)m, PARKER__ANN_TSAN_FLAGS(flags));
         PARKER__TSAN_DIVERT_BEGIN(m);
     }
@@ -161,7 +207,7 @@ static inline void parker__ann_lock_post(const void *m, unsigned flags, int took
     (void)flags;
     (void)took;
 #if PARKER__ANN_TSAN
-    if (PARKER__TSAN_HERE(__tsan_mutex_post_lock)) {
+    if (PARKER__TSAN_HERE()) {
         PARKER__TSAN_DIVERT_END(m);
         __tsan_mutex_post_lock((void *)m,
                                PARKER__ANN_TSAN_FLAGS(took ? flags : flags | PARKER__ANN_TRY_FAILED),
@@ -169,8 +215,8 @@ static inline void parker__ann_lock_post(const void *m, unsigned flags, int took
     }
 #endif
 #if PARKER__ANN_VALGRIND
-    if (took)
-        ANNOTATE_RWLOCK_ACQUIRED(m, !(flags & PARKER__ANN_READ));
+    if (took && parker__ann_vg_on())
+        parker__ann_vg_request(PARKER__ANN_VG_ACQUIRED, m, !(flags & PARKER__ANN_READ));
 #endif
 #if PARKER__ANN_DEADLOCK
     if (took)
@@ -196,7 +242,7 @@ static inline void parker__ann_unlock_pre_(const void *m, unsigned flags, int he
     (void)func;
     (void)what;
 #if PARKER__ANN_TSAN
-    if (PARKER__TSAN_HERE(__tsan_mutex_pre_unlock)) {
+    if (PARKER__TSAN_HERE()) {
         if (!held)
             parker__misuse(func, what);
         (void)__tsan_mutex_pre_unlock((void *)m, flags);
@@ -204,7 +250,8 @@ static inline void parker__ann_unlock_pre_(const void *m, unsigned flags, int he
     }
 #endif
 #if PARKER__ANN_VALGRIND
-    ANNOTATE_RWLOCK_RELEASED(m, !(flags & PARKER__ANN_READ));
+    if (parker__ann_vg_on())
+        parker__ann_vg_request(PARKER__ANN_VG_RELEASED, m, !(flags & PARKER__ANN_READ));
 #endif
 #if PARKER__ANN_DEADLOCK
     parker__dd_unlocked(m);
@@ -216,7 +263,7 @@ static inline void parker__ann_unlock_post(const void *m, unsigned flags)
     (void)m;
     (void)flags;
 #if PARKER__ANN_TSAN
-    if (PARKER__TSAN_HERE(__tsan_mutex_post_unlock)) {
+    if (PARKER__TSAN_HERE()) {
         PARKER__TSAN_DIVERT_END(m);
         __tsan_mutex_post_unlock((void *)m, flags);
     }
@@ -229,11 +276,12 @@ static inline void parker__ann_release(const void *a)
 {
     (void)a;
 #if PARKER__ANN_TSAN
-    if (PARKER__TSAN_HERE(__tsan_release))
+    if (PARKER__TSAN_HERE())
         __tsan_release((void *)a);
 #endif
 #if PARKER__ANN_VALGRIND
-    ANNOTATE_HAPPENS_BEFORE(a);
+    if (parker__ann_vg_on())
+        parker__ann_vg_request(PARKER__ANN_VG_BEFORE, a, 0);
 #endif
 }
 
@@ -241,11 +289,12 @@ static inline void parker__ann_acquire(const void *a)
 {
     (void)a;
 #if PARKER__ANN_TSAN
-    if (PARKER__TSAN_HERE(__tsan_acquire))
+    if (PARKER__TSAN_HERE())
         __tsan_acquire((void *)a);
 #endif
 #if PARKER__ANN_VALGRIND
-    ANNOTATE_HAPPENS_AFTER(a);
+    if (parker__ann_vg_on())
+        parker__ann_vg_request(PARKER__ANN_VG_AFTER, a, 0);
 #endif
 }
 

@@ -97,14 +97,38 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
     }
 }
 
-void parker_mutex_lock(parker_mutex_t *m)
+/* lock and unlock as announced to race detectors (annotate.h); the public
+ * calls come here only when one may be listening. */
+static PARKER__ANN_COLD void lock_announced(parker_mutex_t *m)
 {
     uint8_t v = 0;
-    PARKER__SYNC_NOT_NULL("parker_mutex_lock", m, "mutex");
     parker__ann_lock_pre(m, 0);
     if (!parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
         (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
     parker__ann_lock_post(m, 0, 1);
+}
+
+static void unlock_slow(parker_mutex_t *m, uint8_t seen, int force_fair, const char *func);
+
+static PARKER__ANN_COLD void unlock_announced(parker_mutex_t *m, int fair, const char *func)
+{
+    uint8_t v = PARKER__MUTEX_LOCKED;
+    parker__ann_unlock_pre(m, 0, parker_mutex_is_locked(m), func, "mutex is not locked");
+    if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
+        unlock_slow(m, v, fair, func);
+    parker__ann_unlock_post(m, 0);
+}
+
+void parker_mutex_lock(parker_mutex_t *m)
+{
+    uint8_t v = 0;
+    PARKER__SYNC_NOT_NULL("parker_mutex_lock", m, "mutex");
+    if (PARKER__ANN_ANY()) {
+        lock_announced(m);
+        return;
+    }
+    if (!parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
+        (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
 }
 
 /* The public calls annotate (annotate.h); these do not, so that one lock
@@ -198,11 +222,12 @@ void parker_mutex_unlock(parker_mutex_t *m)
 {
     uint8_t v = PARKER__MUTEX_LOCKED;
     PARKER__SYNC_NOT_NULL("parker_mutex_unlock", m, "mutex");
-    parker__ann_unlock_pre(m, 0, parker_mutex_is_locked(m), "parker_mutex_unlock",
-                           "mutex is not locked");
+    if (PARKER__ANN_ANY()) {
+        unlock_announced(m, 0, "parker_mutex_unlock");
+        return;
+    }
     if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
         unlock_slow(m, v, 0, "parker_mutex_unlock");
-    parker__ann_unlock_post(m, 0);
 }
 
 void parker_mutex_unlock_fair(parker_mutex_t *m)
@@ -211,11 +236,12 @@ void parker_mutex_unlock_fair(parker_mutex_t *m)
      * fast path is fair too. */
     uint8_t v = PARKER__MUTEX_LOCKED;
     PARKER__SYNC_NOT_NULL("parker_mutex_unlock_fair", m, "mutex");
-    parker__ann_unlock_pre(m, 0, parker_mutex_is_locked(m), "parker_mutex_unlock_fair",
-                           "mutex is not locked");
+    if (PARKER__ANN_ANY()) {
+        unlock_announced(m, 1, "parker_mutex_unlock_fair");
+        return;
+    }
     if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
         unlock_slow(m, v, 1, "parker_mutex_unlock_fair");
-    parker__ann_unlock_post(m, 0);
 }
 
 int parker_mutex_is_locked(const parker_mutex_t *m)
