@@ -926,3 +926,50 @@ size_t parker_lot_requeue_ex(const void *from, const void *to,
     a.requeued = requeued;
     return requeue_common(&a);
 }
+
+/* ------------------------------------------------------------------------
+ * Introspection (parker_lot_walk).  Kept apart from the rest on purpose: it
+ * only needs "lock a bucket, read its entries, unlock".  It copies before
+ * reporting so that the callback never runs under a bucket lock (it may
+ * then use the lot, and a slow callback holds up no park or unpark).
+ * ---------------------------------------------------------------------- */
+#define WALK_CHUNK 32
+
+size_t parker_lot_walk(parker_lot_walk_fn fn, void *arg)
+{
+    parker_lot_waiter_info_t snap[WALK_CHUNK];
+    size_t i, reported = 0;
+
+    check_not_in_callback("parker_lot_walk");
+    if (fn == NULL)
+        return 0;
+    lot_prepare();
+    for (i = 0; i < PARKER__LOT_BUCKETS; i++) {
+        struct bucket *b = &table[i].b;
+        size_t skip = 0, n, k;
+        do {
+            struct waiter *w;
+            uint64_t now = parker_now_ns();
+            n = 0;
+            parker__wordlock_lock(&b->lock);
+            for (w = b->head, k = 0; w != NULL && n < WALK_CHUNK; w = w->next, k++) {
+                if (k < skip)
+                    continue;
+                snap[n].address = (const void *)key_of(w);
+                snap[n].parker = &w->parker;
+                snap[n].park_arg = w->park_arg;
+                snap[n].wait_since_ns = w->wait_since;
+                snap[n].waited_ns = now > w->wait_since ? now - w->wait_since : 0;
+                n++;
+            }
+            parker__wordlock_unlock(&b->lock);
+            for (k = 0; k < n; k++) {
+                reported++;
+                if (fn(arg, &snap[k]) != 0)
+                    return reported;
+            }
+            skip += n; /* a bucket with more than a chunk: the next chunk */
+        } while (n == WALK_CHUNK);
+    }
+    return reported;
+}
