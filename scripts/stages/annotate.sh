@@ -125,12 +125,24 @@ done
 check "helgrind inversion" "lock order" "$B/vg-helgrind.inversion.log" \
       $VG --tool=helgrind "$B/user-vg" inversion
 
-if [ -f tests/annotate/deadlock.c ]; then
-  lib deadlock -DPARKER_DEADLOCK_DETECTION=ON
-  gcc -g -O1 -Iinclude tests/annotate/deadlock.c "$B/deadlock/libparker.a" -lpthread \
-      -o "$B/deadlock-test"
-  check "deadlock detection" clean "$B/deadlock-test.log" "$B/deadlock-test"
-fi
+# Deadlock detection: on, the cycles are found; off (the default, the
+# libraries above), not one symbol of it is there.
+lib deadlock -DPARKER_DEADLOCK_DETECTION=ON
+gcc -g -O1 -Iinclude tests/annotate/deadlock.c "$B/deadlock/libparker.a" -lpthread \
+    -o "$B/deadlock-test"
+check "deadlock detection: 2- and 3-thread cycles" clean "$B/deadlock-test.log" "$B/deadlock-test"
+cat "$B/deadlock-test.log"
+for kind in static shared; do
+  f=$B/ann-$kind/libparker.a
+  [ "$kind" = shared ] && f=$(ls "$B"/ann-shared/libparker.so.*.*.* | head -1)
+  n=$((n + 1))
+  if nm -A "$f" | grep -E "parker__dd_|parker_deadlock|registry_lock"; then
+    echo "FAIL deadlock detection off: symbols in $f"
+    fails=$((fails + 1))
+  else
+    echo "ok   deadlock detection off: no symbol of it in $(basename "$f")"
+  fi
+done
 
 echo "annotate: $n checks, $fails failed"
 [ "$fails" -eq 0 ]
