@@ -606,10 +606,11 @@ PARKER_API int parker_barrier_wait(parker_barrier_t *b);
 /* ------------------------------------------------------------------------
  * Deadlock detection (debug builds only).
  *
- * Exists only in a libparker configured with -DPARKER_DEADLOCK_DETECTION=ON
- * (off by default, as parking_lot's deadlock_detection feature): elsewhere
- * the symbol is absent (a link error, never a silent no-op) and the locks
- * carry no record-keeping at all.  With it, every parker_mutex_t and
+ * Works in a libparker configured with -DPARKER_DEADLOCK_DETECTION=ON (off
+ * by default, as parking_lot's deadlock_detection feature).  Otherwise the
+ * locks carry no record-keeping at all and the call only returns
+ * PARKER_DEADLOCK_UNAVAILABLE (so that every build exports the same
+ * symbols; test for that value, it is not a count).  With it, every parker_mutex_t and
  * parker_rwlock_t lock, unlock and wait updates a per-thread record (a
  * process-wide mutex guards them: expect slower locks), and
  * parker_deadlock_check() looks for cycles of threads each waiting for a
@@ -621,6 +622,7 @@ PARKER_API int parker_barrier_wait(parker_barrier_t *b);
  * thread; not async-signal-safe.
  */
 #define PARKER_DEADLOCK_CYCLE_MAX 16
+#define PARKER_DEADLOCK_UNAVAILABLE ((size_t)-1)
 typedef struct parker_deadlock_cycle {
     size_t length; /* threads in the cycle */
     struct {

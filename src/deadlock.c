@@ -10,7 +10,9 @@
  *
  * Cost is not a concern here (it is a debugging build): one process-wide
  * pthread mutex guards every record, and each lock and unlock takes it.
- * Without the option none of this is compiled and no symbol of it exists.
+ * Without the option none of this is compiled: parker_deadlock_check() is a
+ * stub that returns PARKER_DEADLOCK_UNAVAILABLE, and the lock paths have no
+ * hook for it (annotate.h compiles them out).
  *
  * What counts as "held by" for a waiter: a writer (or a mutex locker) is
  * held up by every holder of the lock; a reader by write holders and by
@@ -20,7 +22,6 @@
 #include "annotate.h"
 #include "parker_sync.h"
 
-/* bench/ compiles every src/ file: this one only with the option. */
 #if PARKER__ANN_DEADLOCK
 
 #include <pthread.h>
@@ -229,5 +230,11 @@ size_t parker_deadlock_check(parker_deadlock_cycle_t *cycles, size_t max)
     return g.found;
 }
 #else
-typedef int parker__deadlock_c_is_not_empty; /* ISO C: not an empty unit */
+/* Off: the call exists (every build exports the same symbols) and says so. */
+size_t parker_deadlock_check(parker_deadlock_cycle_t *cycles, size_t max)
+{
+    (void)cycles;
+    (void)max;
+    return PARKER_DEADLOCK_UNAVAILABLE;
+}
 #endif

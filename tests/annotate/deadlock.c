@@ -141,6 +141,10 @@ int main(void)
 {
     parker_deadlock_cycle_t none[1];
 
+    if (parker_deadlock_check(none, 1) == PARKER_DEADLOCK_UNAVAILABLE) {
+        fprintf(stderr, "deadlock: library built without PARKER_DEADLOCK_DETECTION\n");
+        return 1;
+    }
     CHECK(parker_deadlock_check(none, 1) == 0);
 
     plan[0].first = M(&ma); plan[0].second = M(&mb);
