@@ -21,7 +21,9 @@ set -eu
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 
-need_packages cmake gcc clang make libtsan2 libclang-rt-14-dev valgrind
+need_packages cmake gcc clang make libtsan2 valgrind
+# clang's TSan runtime lives in the package of its major version.
+need_packages "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 
 B=build/annotate
 mkdir -p "$B"
