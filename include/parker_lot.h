@@ -371,6 +371,46 @@ PARKER_API size_t parker_lot_requeue_ex(const void *from, const void *to,
                                         parker_lot_unpark_token_fn fn, void *arg,
                                         size_t *requeued);
 
+/* ------------------------------------------------------------------------
+ * Introspection: who is parked where (debuggers, a "dump threads" signal).
+ * ---------------------------------------------------------------------- */
+
+typedef struct parker_lot_waiter_info {
+    const void *address;     /* the key it parked on (after any requeue) */
+    const parker_t *parker;  /* the parker it sleeps on (the lot's own, on its stack) */
+    void *park_arg;          /* the park_arg it passed */
+    uint64_t wait_since_ns;  /* parker_now_ns() when its wait began (a lock's waiter:
+                                its first park in that lock call) */
+    uint64_t waited_ns;      /* now minus wait_since_ns, now read once per bucket */
+} parker_lot_waiter_info_t;
+
+/* Return 0 to go on, nonzero to stop the walk. */
+typedef int (*parker_lot_walk_fn)(void *arg, const parker_lot_waiter_info_t *info);
+
+/*
+ * Report every thread parked in the lot: fn(arg, info) once each.  Returns
+ * how many were reported.
+ *
+ * A snapshot taken one bucket at a time: the walk locks a bucket, copies up
+ * to 32 of its waiters, unlocks it and only then calls fn, so fn may do
+ * anything, the lot included.  Threads that park or wake while the walk is
+ * under way may or may not be reported; one that parked before the call and
+ * is still parked when it returns is reported exactly once if its bucket
+ * holds at most 32 waiters.  The pointers are for identification: by the
+ * time fn runs the thread may have woken and its parker may be gone (do not
+ * unpark it; wake it through the lot by its address).
+ *
+ * Locking: it takes each bucket's lock in turn, as a park or an unpark
+ * does, so it is NOT async-signal-safe: called from a signal handler that
+ * interrupted a thread inside the lot it would wait forever for a lock that
+ * thread holds.  For a "dump threads" signal, let the handler only wake a
+ * dedicated thread (write() to a pipe, sem_post(), or parker_unpark with the
+ * futex and Windows backends: async-signal-safe calls) and walk from that
+ * thread.  Not from inside a lot callback (it would take a lock the lot
+ * already holds).
+ */
+PARKER_API size_t parker_lot_walk(parker_lot_walk_fn fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

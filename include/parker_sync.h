@@ -662,6 +662,37 @@ PARKER_API int parker_barrier_init(parker_barrier_t *b, uint32_t count);
  * not initialised. */
 PARKER_API int parker_barrier_wait(parker_barrier_t *b);
 
+/* ------------------------------------------------------------------------
+ * Deadlock detection (debug builds only).
+ *
+ * Works in a libparker configured with -DPARKER_DEADLOCK_DETECTION=ON (off
+ * by default, as parking_lot's deadlock_detection feature).  Otherwise the
+ * locks carry no record-keeping at all and the call only returns
+ * PARKER_DEADLOCK_UNAVAILABLE (so that every build exports the same
+ * symbols; test for that value, it is not a count).  With it, every parker_mutex_t and
+ * parker_rwlock_t lock, unlock and wait updates a per-thread record (a
+ * process-wide mutex guards them: expect slower locks), and
+ * parker_deadlock_check() looks for cycles of threads each waiting for a
+ * lock that the next one holds.  Timed waits count while they wait.
+ *
+ * Fills up to max cycles (each with up to PARKER_DEADLOCK_CYCLE_MAX
+ * threads) and returns how many it found (possibly more than max).  A
+ * snapshot: call it again to confirm a cycle (a real deadlock stays).  Any
+ * thread; not async-signal-safe.
+ */
+#define PARKER_DEADLOCK_CYCLE_MAX 16
+#define PARKER_DEADLOCK_UNAVAILABLE ((size_t)-1)
+typedef struct parker_deadlock_cycle {
+    size_t length; /* threads in the cycle */
+    struct {
+        uintptr_t thread;      /* the thread's pthread_t, as an integer */
+        const void *waits_for; /* the lock it waits for: held by the next member */
+        int waits_for_read;    /* 1: a read lock of a rwlock */
+    } member[PARKER_DEADLOCK_CYCLE_MAX];
+} parker_deadlock_cycle_t;
+
+PARKER_API size_t parker_deadlock_check(parker_deadlock_cycle_t *cycles, size_t max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1149,3 +1149,79 @@ size_t parker_lot_requeue_ex(const void *from, const void *to,
     a.requeued = requeued;
     return requeue_common(&a);
 }
+
+/* ------------------------------------------------------------------------
+ * Introspection (parker_lot_walk).  Kept apart from the rest on purpose: it
+ * only needs "lock a bucket, read its entries, unlock".  It copies before
+ * reporting so that the callback never runs under a bucket lock (it may
+ * then use the lot, and a slow callback holds up no park or unpark).
+ * ---------------------------------------------------------------------- */
+#define WALK_CHUNK 32
+
+/* One chunk of a bucket, under its lock: the queues in a fixed order (the
+ * slots, then the treap in address order), skipping the first `skip`
+ * entries that earlier chunks reported. */
+struct walk_chunk {
+    parker_lot_waiter_info_t snap[WALK_CHUNK];
+    size_t n, k, skip;
+    uint64_t now;
+};
+
+static void walk_queue(struct walk_chunk *c, const struct waiter *w)
+{
+    for (; w != NULL && c->n < WALK_CHUNK; w = w->next) {
+        if (c->k++ < c->skip)
+            continue;
+        c->snap[c->n].address = (const void *)key_of(w);
+        c->snap[c->n].parker = &w->parker;
+        c->snap[c->n].park_arg = w->park_arg;
+        c->snap[c->n].wait_since_ns = w->wait_since;
+        c->snap[c->n].waited_ns = c->now > w->wait_since ? c->now - w->wait_since : 0;
+        c->n++;
+    }
+}
+
+/* Recursive: the treap's depth is O(log heads) expected, and this is a
+ * debugging call, never on a park or unpark path. */
+static void walk_treap(struct walk_chunk *c, const struct waiter *h)
+{
+    if (h == NULL || c->n == WALK_CHUNK)
+        return;
+    walk_treap(c, h->left);
+    walk_queue(c, h);
+    walk_treap(c, h->right);
+}
+
+size_t parker_lot_walk(parker_lot_walk_fn fn, void *arg)
+{
+    struct walk_chunk c;
+    size_t i, reported = 0;
+
+    check_not_in_callback("parker_lot_walk");
+    if (fn == NULL)
+        return 0;
+    lot_prepare();
+    for (i = 0; i < PARKER__LOT_BUCKETS; i++) {
+        struct bucket *b = &table[i].b;
+        size_t s, k;
+        c.skip = 0;
+        do {
+            c.n = 0;
+            c.k = 0;
+            c.now = parker_now_ns();
+            parker__wordlock_lock(&b->lock);
+            for (s = 0; s < LOT_SLOTS; s++)
+                if (b->slot_key[s] != 0)
+                    walk_queue(&c, b->slot_head[s]);
+            walk_treap(&c, b->root);
+            parker__wordlock_unlock(&b->lock);
+            for (k = 0; k < c.n; k++) {
+                reported++;
+                if (fn(arg, &c.snap[k]) != 0)
+                    return reported;
+            }
+            c.skip += c.n; /* a bucket with more than a chunk: the next chunk */
+        } while (c.n == WALK_CHUNK);
+    }
+    return reported;
+}

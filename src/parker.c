@@ -38,6 +38,7 @@
  */
 #include "backend.h"
 #include "atomics.h"
+#include "annotate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -292,12 +293,12 @@ void parker_destroy(parker_t *p)
 void parker_park(parker_t *p)
 {
     PARKER__CHECK_NOT_NULL(p, "parker_park");
-    if (try_consume(PARKER__WORD(p), "parker_park"))
-        return;
-    (void)park_slow(p, PARKER__NO_DEADLINE, "parker_park");
+    if (!try_consume(PARKER__WORD(p), "parker_park"))
+        (void)park_slow(p, PARKER__NO_DEADLINE, "parker_park");
+    parker__ann_acquire(p); /* the unpark whose token we took happens-before this */
 }
 
-int parker_park_timeout(parker_t *p, uint64_t timeout_ns)
+static int park_timeout(parker_t *p, uint64_t timeout_ns)
 {
     uint64_t now, deadline;
     if (p == NULL)
@@ -315,19 +316,28 @@ int parker_park_timeout(parker_t *p, uint64_t timeout_ns)
     return park_slow(p, deadline, "parker_park_timeout");
 }
 
+int parker_park_timeout(parker_t *p, uint64_t timeout_ns)
+{
+    return parker__ann_acquire_if_ok(p, park_timeout(p, timeout_ns));
+}
+
 int parker_park_until(parker_t *p, uint64_t deadline_ns)
 {
     if (p == NULL)
         return PARKER_INVALID;
-    if (try_consume(PARKER__WORD(p), "parker_park_until"))
-        return PARKER_OK;
-    return park_slow(p, deadline_ns, "parker_park_until");
+    return parker__ann_acquire_if_ok(p, try_consume(PARKER__WORD(p), "parker_park_until")
+                                            ? PARKER_OK
+                                            : park_slow(p, deadline_ns, "parker_park_until"));
 }
 
 void parker_unpark(parker_t *p)
 {
     uint32_t old;
     PARKER__CHECK_NOT_NULL(p, "parker_unpark");
+    /* For race detectors: this unpark happens-before the park that consumes
+     * its token, and through it a lot's wake happens-before the woken
+     * park's return (the lot wakes only through parker_unpark). */
+    parker__ann_release(p);
     /* Release, and an RMW even when NOTIFIED is already there, so that this
      * unpark joins the release sequence the consuming park acquires. */
     old = parker__xchg_release(PARKER__WORD(p), PARKER__NOTIFIED);

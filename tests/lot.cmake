@@ -5,6 +5,8 @@ target_include_directories(test_lot PRIVATE ${PROJECT_SOURCE_DIR}/src)
 # The extended calls for building locks (tokens, be_fair, timed_out, filter,
 # requeue_ex).
 parker_add_test(test_lot_ex test_lot_ex.c)
+# parker_lot_walk: who is parked where.
+parker_add_test(test_lot_walk test_lot_walk.c)
 target_include_directories(test_lot_ex PRIVATE ${PROJECT_SOURCE_DIR}/src)
 # fork racing the lot's first call, and atfork handlers that use the lot
 # (processes whose first lot call is still to come; POSIX only).

@@ -6,9 +6,9 @@
 #
 # Only memcheck: helgrind and drd do not understand C11/__atomic
 # synchronisation (the parker's fast paths and the lot's word lock are
-# lock-free), so they report every hand-off through the state word as a
-# race.  Silencing that would take annotations in the library or blanket
-# suppressions; data races are checked by the TSan presets instead.
+# lock-free), so the library's own state words look racy to them.  They
+# run in the annotate stage instead, on user programs, with the library's
+# client-request annotations and valgrind/libparker.supp.
 # See docs/verification.md.
 set -eu
 cd "$(dirname "$0")/../.."

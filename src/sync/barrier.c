@@ -39,6 +39,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 #include "atomics.h"
 
 #define TOKEN_RELEASED 1
@@ -126,10 +127,9 @@ static void release_more(parker_barrier_t *b, unsigned n)
     (void)parker_lot_unpark_filter(RELEASE_KEY(b), take_fan_out, released_token, &taken);
 }
 
-int parker_barrier_wait(parker_barrier_t *b)
+static int barrier_wait(parker_barrier_t *b)
 {
     struct arrive_ctx c;
-    PARKER__SYNC_NOT_NULL("parker_barrier_wait", b, "barrier");
     c.b = b;
     c.count = parker__load_acquire_u32(&b->count);
     c.completed = 0;
@@ -158,4 +158,16 @@ int parker_barrier_wait(parker_barrier_t *b)
         }
         /* Another thread completed the phase first: arrive in the next one. */
     }
+}
+
+int parker_barrier_wait(parker_barrier_t *b)
+{
+    int r;
+    PARKER__SYNC_NOT_NULL("parker_barrier_wait", b, "barrier");
+    /* Everything before any thread's arrival happens-before every thread's
+     * return from the same phase. */
+    parker__ann_release(b);
+    r = barrier_wait(b);
+    parker__ann_acquire(b);
+    return r;
 }

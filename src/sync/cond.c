@@ -46,6 +46,7 @@
  * queue was chosen (the signal counted it), so it reports PARKER_OK.
  */
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 
 /* What waiters of parker_cond_wait_with record: their lock is not a
  * parker_mutex_t, so they are never moved.  Only its address is used. */
@@ -125,9 +126,12 @@ static int cond_wait_mutex(parker_cond_t *c, parker_mutex_t *m, uint64_t deadlin
     w.moved = 0;
     r = parker_lot_park_ex(COND_WORD(c), wait_validate, wait_before_sleep, wait_timed_out, &w,
                            deadline_ns, NULL, 0, &token);
-    if (r == PARKER_OK && token == PARKER__TOKEN_HANDOFF)
-        return PARKER_OK; /* an unlock of m handed m to us */
-    (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
+    /* The wait released m through parker_mutex_unlock, which announced it;
+     * taking it back is announced here. */
+    parker__ann_lock_pre(m, 0);
+    if (r != PARKER_OK || token != PARKER__TOKEN_HANDOFF) /* else an unlock handed m to us */
+        (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
+    parker__ann_lock_post(m, 0, 1);
     return r == PARKER_OK || w.moved ? PARKER_OK : PARKER_TIMEDOUT;
 }
 

@@ -39,6 +39,7 @@
  *     queue lock; it cannot hide a set (it only replaces PARKED).
  */
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 
 #define EVENT_UNSET  0u
 #define EVENT_SET    1u
@@ -62,6 +63,7 @@ static void event_timed_out(void *arg, const void *address, int was_last_waiter)
 void parker_event_set(parker_event_t *e)
 {
     PARKER__SYNC_NOT_NULL("parker_event_set", e, "event");
+    parker__ann_release(e);
     if (parker__xchg_acq_rel_u8(EVENT_WORD(e), (uint8_t)EVENT_SET) == EVENT_PARKED)
         (void)parker_lot_unpark_all(EVENT_WORD(e));
 }
@@ -76,14 +78,15 @@ void parker_event_reset(parker_event_t *e)
 int parker_event_is_set(const parker_event_t *e)
 {
     PARKER__SYNC_NOT_NULL("parker_event_is_set", e, "event");
-    return parker__load_acquire_u8(&e->private_state_) == EVENT_SET;
+    if (parker__load_acquire_u8(&e->private_state_) != EVENT_SET)
+        return 0;
+    parker__ann_acquire(e);
+    return 1;
 }
 
-int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns)
+static int wait_until(parker_event_t *e, uint64_t deadline_ns)
 {
-    uint8_t *w;
-    PARKER__SYNC_NOT_NULL("parker_event_wait_until", e, "event");
-    w = EVENT_WORD(e);
+    uint8_t *w = EVENT_WORD(e);
     for (;;) {
         uint8_t v = parker__load_acquire_u8(w);
         int r;
@@ -101,6 +104,12 @@ int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns)
             return parker__load_acquire_u8(w) == EVENT_SET ? PARKER_OK : PARKER_TIMEDOUT;
         /* PARKER_AGAIN: the byte changed before we slept; look again. */
     }
+}
+
+int parker_event_wait_until(parker_event_t *e, uint64_t deadline_ns)
+{
+    PARKER__SYNC_NOT_NULL("parker_event_wait_until", e, "event");
+    return parker__ann_acquire_if_ok(e, wait_until(e, deadline_ns));
 }
 
 int parker_event_wait(parker_event_t *e, uint64_t timeout_ns)

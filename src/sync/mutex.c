@@ -39,6 +39,7 @@
  * thread not yet queued is a newcomer that barges like any other.
  */
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 
 #if defined(_MSC_VER)
 #  define MUTEX_THREAD_LOCAL __declspec(thread)
@@ -188,20 +189,46 @@ int parker__mutex_lock_slow(parker_mutex_t *m, uint64_t deadline_ns)
     }
 }
 
+/* lock and unlock as announced to race detectors (annotate.h); the public
+ * calls come here only when one may be listening. */
+static PARKER__ANN_COLD void lock_announced(parker_mutex_t *m)
+{
+    uint8_t v = 0;
+    parker__ann_lock_pre(m, 0);
+    if (!parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
+        (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
+    parker__ann_lock_post(m, 0, 1);
+}
+
+static void unlock_slow(parker_mutex_t *m, uint8_t seen, int force_fair, const char *func);
+
+static PARKER__ANN_COLD void unlock_announced(parker_mutex_t *m, int fair, const char *func)
+{
+    uint8_t v = PARKER__MUTEX_LOCKED;
+    parker__ann_unlock_pre(m, 0, parker_mutex_is_locked(m), func, "mutex is not locked");
+    if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
+        unlock_slow(m, v, fair, func);
+    parker__ann_unlock_post(m, 0);
+}
+
 void parker_mutex_lock(parker_mutex_t *m)
 {
     uint8_t v = 0;
     PARKER__SYNC_NOT_NULL("parker_mutex_lock", m, "mutex");
+    if (PARKER__ANN_ANY()) {
+        lock_announced(m);
+        return;
+    }
     if (!parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
         (void)parker__mutex_lock_slow(m, PARKER_FOREVER);
 }
 
-int parker_mutex_trylock(parker_mutex_t *m)
+/* The public calls annotate (annotate.h); these do not, so that one lock
+ * operation is announced once even when one call is made of another. */
+static int try_lock(parker_mutex_t *m)
 {
-    uint8_t *w;
+    uint8_t *w = PARKER__MUTEX_WORD(m);
     uint8_t v;
-    PARKER__SYNC_NOT_NULL("parker_mutex_trylock", m, "mutex");
-    w = PARKER__MUTEX_WORD(m);
     v = parker__load_relaxed_u8(w);
     while (!(v & PARKER__MUTEX_LOCKED)) {
         if (parker__cas_weak_acquire_u8(w, &v, (uint8_t)(v | PARKER__MUTEX_LOCKED)))
@@ -210,15 +237,34 @@ int parker_mutex_trylock(parker_mutex_t *m)
     return PARKER_AGAIN;
 }
 
-int parker_mutex_lock_until(parker_mutex_t *m, uint64_t deadline_ns)
+int parker_mutex_trylock(parker_mutex_t *m)
+{
+    int r;
+    PARKER__SYNC_NOT_NULL("parker_mutex_trylock", m, "mutex");
+    parker__ann_lock_pre(m, PARKER__ANN_TRY | PARKER__ANN_NOWAIT);
+    r = try_lock(m);
+    parker__ann_lock_post(m, PARKER__ANN_TRY | PARKER__ANN_NOWAIT, r == PARKER_OK);
+    return r;
+}
+
+static int lock_until(parker_mutex_t *m, uint64_t deadline_ns)
 {
     uint8_t v = 0;
-    PARKER__SYNC_NOT_NULL("parker_mutex_lock_until", m, "mutex");
     if (parker__cas_strong_acquire_u8(PARKER__MUTEX_WORD(m), &v, PARKER__MUTEX_LOCKED))
         return PARKER_OK;
     if (deadline_ns == 0) /* before any clock value: one try, no spin */
-        return parker_mutex_trylock(m) == PARKER_OK ? PARKER_OK : PARKER_TIMEDOUT;
+        return try_lock(m) == PARKER_OK ? PARKER_OK : PARKER_TIMEDOUT;
     return parker__mutex_lock_slow(m, deadline_ns);
+}
+
+int parker_mutex_lock_until(parker_mutex_t *m, uint64_t deadline_ns)
+{
+    int r;
+    PARKER__SYNC_NOT_NULL("parker_mutex_lock_until", m, "mutex");
+    parker__ann_lock_pre(m, PARKER__ANN_TRY);
+    r = lock_until(m, deadline_ns);
+    parker__ann_lock_post(m, PARKER__ANN_TRY, r == PARKER_OK);
+    return r;
 }
 
 int parker_mutex_lock_timeout(parker_mutex_t *m, uint64_t timeout_ns)
@@ -378,6 +424,10 @@ void parker_mutex_unlock(parker_mutex_t *m)
 {
     uint8_t v = PARKER__MUTEX_LOCKED;
     PARKER__SYNC_NOT_NULL("parker_mutex_unlock", m, "mutex");
+    if (PARKER__ANN_ANY()) {
+        unlock_announced(m, 0, "parker_mutex_unlock");
+        return;
+    }
     if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
         unlock_slow(m, v, 0, "parker_mutex_unlock");
 }
@@ -388,6 +438,10 @@ void parker_mutex_unlock_fair(parker_mutex_t *m)
      * fast path is fair too. */
     uint8_t v = PARKER__MUTEX_LOCKED;
     PARKER__SYNC_NOT_NULL("parker_mutex_unlock_fair", m, "mutex");
+    if (PARKER__ANN_ANY()) {
+        unlock_announced(m, 1, "parker_mutex_unlock_fair");
+        return;
+    }
     if (!parker__cas_strong_release_u8(PARKER__MUTEX_WORD(m), &v, 0))
         unlock_slow(m, v, 1, "parker_mutex_unlock_fair");
 }

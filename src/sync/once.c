@@ -26,6 +26,7 @@
  * "has been X at some moment" promise that could be lost.
  */
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 
 #define ONCE_NEW     0u
 #define ONCE_DONE    1u
@@ -53,7 +54,9 @@ static int once_slow(parker_once_t *o, int (*init)(void *), void *arg)
              * retry, as if the attempts ran under one lock. */
             if (!parker__cas_strong_acquire_u8(w, &v, (uint8_t)ONCE_RUNNING))
                 continue;
+            parker__ann_acquire(o); /* a failed attempt's writes reach the retry */
             r = init(arg);
+            parker__ann_release(o);
             old = parker__xchg_acq_rel_u8(w, (uint8_t)(r == 0 ? ONCE_DONE : ONCE_NEW));
             if (old & ONCE_PARKED)
                 (void)parker_lot_unpark_all(w); /* after a failure they race to retry */
@@ -69,15 +72,23 @@ static int once_slow(parker_once_t *o, int (*init)(void *), void *arg)
 
 int parker_once(parker_once_t *o, int (*init)(void *), void *arg)
 {
+    int r;
     PARKER__SYNC_NOT_NULL("parker_once", o, "once flag");
     PARKER__SYNC_NOT_NULL("parker_once", init, "init function");
-    if (parker__load_acquire_u8(ONCE_WORD(o)) == ONCE_DONE)
+    if (parker__load_acquire_u8(ONCE_WORD(o)) == ONCE_DONE) {
+        parker__ann_acquire(o); /* init's writes happen-before every return */
         return 0;
-    return once_slow(o, init, arg);
+    }
+    r = once_slow(o, init, arg);
+    parker__ann_acquire(o);
+    return r;
 }
 
 int parker_once_is_done(const parker_once_t *o)
 {
     PARKER__SYNC_NOT_NULL("parker_once_is_done", o, "once flag");
-    return parker__load_acquire_u8(&o->private_state_) == ONCE_DONE;
+    if (parker__load_acquire_u8(&o->private_state_) != ONCE_DONE)
+        return 0;
+    parker__ann_acquire(o);
+    return 1;
 }

@@ -65,6 +65,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 #include "atomics.h"
 
 #define PARKED        ((uintptr_t)1)
@@ -334,38 +335,44 @@ static int rdlock_fast(parker_rwlock_t *l)
 void parker_rwlock_rdlock(parker_rwlock_t *l)
 {
     PARKER__SYNC_NOT_NULL("parker_rwlock_rdlock", l, "rwlock");
+    parker__ann_lock_pre(l, PARKER__ANN_READ);
     if (!rdlock_fast(l))
         (void)rdlock_slow(l, PARKER_FOREVER, 0, "parker_rwlock_rdlock");
+    parker__ann_lock_post(l, PARKER__ANN_READ, 1);
 }
 
 void parker_rwlock_rdlock_recursive(parker_rwlock_t *l)
 {
     PARKER__SYNC_NOT_NULL("parker_rwlock_rdlock_recursive", l, "rwlock");
+    parker__ann_lock_pre(l, PARKER__ANN_READ);
     if (!rdlock_fast(l))
         (void)rdlock_slow(l, PARKER_FOREVER, 1, "parker_rwlock_rdlock_recursive");
+    parker__ann_lock_post(l, PARKER__ANN_READ, 1);
 }
 
 int parker_rwlock_rdlock_until(parker_rwlock_t *l, uint64_t deadline_ns)
 {
+    int r;
     PARKER__SYNC_NOT_NULL("parker_rwlock_rdlock_until", l, "rwlock");
-    if (rdlock_fast(l))
-        return PARKER_OK;
-    return rdlock_slow(l, deadline_ns, 0, "parker_rwlock_rdlock_until");
+    parker__ann_lock_pre(l, PARKER__ANN_READ | PARKER__ANN_TRY);
+    r = rdlock_fast(l) ? PARKER_OK : rdlock_slow(l, deadline_ns, 0, "parker_rwlock_rdlock_until");
+    parker__ann_lock_post(l, PARKER__ANN_READ | PARKER__ANN_TRY, r == PARKER_OK);
+    return r;
 }
 
 int parker_rwlock_rdlock_timeout(parker_rwlock_t *l, uint64_t timeout_ns)
 {
+    int r;
     PARKER__SYNC_NOT_NULL("parker_rwlock_rdlock_timeout", l, "rwlock");
-    if (rdlock_fast(l))
-        return PARKER_OK;
-    return rdlock_slow(l, parker__sync_deadline(timeout_ns), 0, "parker_rwlock_rdlock_timeout");
+    parker__ann_lock_pre(l, PARKER__ANN_READ | PARKER__ANN_TRY);
+    r = rdlock_fast(l) ? PARKER_OK : rdlock_slow(l, parker__sync_deadline(timeout_ns), 0, "parker_rwlock_rdlock_timeout");
+    parker__ann_lock_post(l, PARKER__ANN_READ | PARKER__ANN_TRY, r == PARKER_OK);
+    return r;
 }
 
-int parker_rwlock_tryrdlock(parker_rwlock_t *l)
+static int try_rdlock(parker_rwlock_t *l)
 {
-    uintptr_t s;
-    PARKER__SYNC_NOT_NULL("parker_rwlock_tryrdlock", l, "rwlock");
-    s = parker__load_relaxed_uptr(&l->v);
+    uintptr_t s = parker__load_relaxed_uptr(&l->v);
     for (;;) {
         if (s & WRITER)
             return PARKER_AGAIN;
@@ -376,10 +383,23 @@ int parker_rwlock_tryrdlock(parker_rwlock_t *l)
     }
 }
 
+int parker_rwlock_tryrdlock(parker_rwlock_t *l)
+{
+    int r;
+    PARKER__SYNC_NOT_NULL("parker_rwlock_tryrdlock", l, "rwlock");
+    parker__ann_lock_pre(l, PARKER__ANN_READ | PARKER__ANN_TRY | PARKER__ANN_NOWAIT);
+    r = try_rdlock(l);
+    parker__ann_lock_post(l, PARKER__ANN_READ | PARKER__ANN_TRY | PARKER__ANN_NOWAIT,
+                          r == PARKER_OK);
+    return r;
+}
+
 void parker_rwlock_rdunlock(parker_rwlock_t *l)
 {
     uintptr_t old;
     PARKER__SYNC_NOT_NULL("parker_rwlock_rdunlock", l, "rwlock");
+    parker__ann_unlock_pre(l, PARKER__ANN_READ, readers_of(parker__load_relaxed_uptr(&l->v)) != 0,
+                           "parker_rwlock_rdunlock", "no read lock is held");
     /* Release: the writer that sees the count reach zero (acquire load in
      * phase 2, or through the lot's wake) sees this reader's accesses. */
     old = parker__fetch_sub_release_uptr(&l->v, ONE_READER);
@@ -387,6 +407,7 @@ void parker_rwlock_rdunlock(parker_rwlock_t *l)
         parker__misuse("parker_rwlock_rdunlock", "no read lock is held");
     if ((old & (READERS_MASK | WRITER_PARKED)) == (ONE_READER | WRITER_PARKED))
         parker_lot_unpark_one_ex(key2(l), clear_writer_parked, l);
+    parker__ann_unlock_post(l, PARKER__ANN_READ);
 }
 
 /* ------------------------------------------------------------ writers */
@@ -464,37 +485,51 @@ static int wrlock_fast(parker_rwlock_t *l)
 void parker_rwlock_wrlock(parker_rwlock_t *l)
 {
     PARKER__SYNC_NOT_NULL("parker_rwlock_wrlock", l, "rwlock");
+    parker__ann_lock_pre(l, 0);
     if (!wrlock_fast(l))
         (void)wrlock_slow(l, PARKER_FOREVER);
+    parker__ann_lock_post(l, 0, 1);
 }
 
 int parker_rwlock_wrlock_until(parker_rwlock_t *l, uint64_t deadline_ns)
 {
+    int r;
     PARKER__SYNC_NOT_NULL("parker_rwlock_wrlock_until", l, "rwlock");
-    if (wrlock_fast(l))
-        return PARKER_OK;
-    return wrlock_slow(l, deadline_ns);
+    parker__ann_lock_pre(l, PARKER__ANN_TRY);
+    r = wrlock_fast(l) ? PARKER_OK : wrlock_slow(l, deadline_ns);
+    parker__ann_lock_post(l, PARKER__ANN_TRY, r == PARKER_OK);
+    return r;
 }
 
 int parker_rwlock_wrlock_timeout(parker_rwlock_t *l, uint64_t timeout_ns)
 {
+    int r;
     PARKER__SYNC_NOT_NULL("parker_rwlock_wrlock_timeout", l, "rwlock");
-    if (wrlock_fast(l))
-        return PARKER_OK;
-    return wrlock_slow(l, parker__sync_deadline(timeout_ns));
+    parker__ann_lock_pre(l, PARKER__ANN_TRY);
+    r = wrlock_fast(l) ? PARKER_OK : wrlock_slow(l, parker__sync_deadline(timeout_ns));
+    parker__ann_lock_post(l, PARKER__ANN_TRY, r == PARKER_OK);
+    return r;
 }
 
-int parker_rwlock_trywrlock(parker_rwlock_t *l)
+static int try_wrlock(parker_rwlock_t *l)
 {
-    uintptr_t s;
-    PARKER__SYNC_NOT_NULL("parker_rwlock_trywrlock", l, "rwlock");
-    s = parker__load_relaxed_uptr(&l->v);
+    uintptr_t s = parker__load_relaxed_uptr(&l->v);
     for (;;) {
         if (s & (WRITER | READERS_MASK))
             return PARKER_AGAIN;
         if (parker__cas_weak_acquire_uptr(&l->v, &s, s | WRITER))
             return PARKER_OK;
     }
+}
+
+int parker_rwlock_trywrlock(parker_rwlock_t *l)
+{
+    int r;
+    PARKER__SYNC_NOT_NULL("parker_rwlock_trywrlock", l, "rwlock");
+    parker__ann_lock_pre(l, PARKER__ANN_TRY | PARKER__ANN_NOWAIT);
+    r = try_wrlock(l);
+    parker__ann_lock_post(l, PARKER__ANN_TRY | PARKER__ANN_NOWAIT, r == PARKER_OK);
+    return r;
 }
 
 static uintptr_t check_write_locked(parker_rwlock_t *l, const char *func)
@@ -510,22 +545,29 @@ static uintptr_t check_write_locked(parker_rwlock_t *l, const char *func)
 void parker_rwlock_wrunlock(parker_rwlock_t *l)
 {
     uintptr_t s = check_write_locked(l, "parker_rwlock_wrunlock");
+    parker__ann_unlock_pre(l, 0, 1, NULL, NULL); /* checked above */
     for (;;) {
         if (s & PARKED) {
             wake_waiters(l, WAKE_UNLOCK);
-            return;
+            break;
         }
         /* Release: pairs with the next holder's acquire. */
         if (parker__cas_weak_release_uptr(&l->v, &s, s & ~WRITER))
-            return;
+            break;
     }
+    parker__ann_unlock_post(l, 0);
 }
 
 void parker_rwlock_downgrade(parker_rwlock_t *l)
 {
     uintptr_t s = check_write_locked(l, "parker_rwlock_downgrade");
+    /* Announced as an unlock and a read lock that cannot block. */
+    parker__ann_unlock_pre(l, 0, 1, NULL, NULL); /* checked above */
     while (!parker__cas_weak_release_uptr(&l->v, &s, (s & ~WRITER) + ONE_READER)) {
     }
     if (s & PARKED)
         wake_waiters(l, WAKE_DOWNGRADE);
+    parker__ann_unlock_post(l, 0);
+    parker__ann_lock_pre(l, PARKER__ANN_READ | PARKER__ANN_TRY | PARKER__ANN_NOWAIT);
+    parker__ann_lock_post(l, PARKER__ANN_READ | PARKER__ANN_TRY | PARKER__ANN_NOWAIT, 1);
 }

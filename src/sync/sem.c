@@ -37,6 +37,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 #include "atomics.h"
 
 #define PARKED    1u
@@ -60,7 +61,7 @@ static int try_take(parker_sem_t *s)
 int parker_sem_trywait(parker_sem_t *s)
 {
     PARKER__SYNC_NOT_NULL("parker_sem_trywait", s, "semaphore");
-    return try_take(s) ? PARKER_OK : PARKER_AGAIN;
+    return parker__ann_acquire_if_ok(s, try_take(s) ? PARKER_OK : PARKER_AGAIN);
 }
 
 /* Under the queue lock: sleep only with the count at 0 and PARKED set. */
@@ -125,22 +126,20 @@ void parker_sem_wait(parker_sem_t *s)
     PARKER__SYNC_NOT_NULL("parker_sem_wait", s, "semaphore");
     if (!try_take(s))
         (void)wait_slow(s, PARKER_FOREVER);
+    parker__ann_acquire(s); /* the posts happen-before the wait that took a unit */
 }
 
 int parker_sem_wait_until(parker_sem_t *s, uint64_t deadline_ns)
 {
     PARKER__SYNC_NOT_NULL("parker_sem_wait_until", s, "semaphore");
-    if (try_take(s))
-        return PARKER_OK;
-    return wait_slow(s, deadline_ns);
+    return parker__ann_acquire_if_ok(s, try_take(s) ? PARKER_OK : wait_slow(s, deadline_ns));
 }
 
 int parker_sem_wait_timeout(parker_sem_t *s, uint64_t timeout_ns)
 {
     PARKER__SYNC_NOT_NULL("parker_sem_wait_timeout", s, "semaphore");
-    if (try_take(s))
-        return PARKER_OK;
-    return wait_slow(s, parker__sync_deadline(timeout_ns));
+    return parker__ann_acquire_if_ok(
+        s, try_take(s) ? PARKER_OK : wait_slow(s, parker__sync_deadline(timeout_ns)));
 }
 
 struct post_ctx {
@@ -187,6 +186,7 @@ void parker_sem_post(parker_sem_t *s, uint32_t n)
     PARKER__SYNC_NOT_NULL("parker_sem_post", s, "semaphore");
     if (n == 0)
         return;
+    parker__ann_release(s);
     v = parker__load_relaxed_u32(&s->v);
     while ((v & PARKED) == 0) {
         if (n > PARKER_SEM_VALUE_MAX - count_of(v))

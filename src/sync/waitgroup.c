@@ -62,6 +62,7 @@
 #include "parker_sync.h"
 
 #include "sync/lock_algorithm.h"
+#include "annotate.h"
 #include "atomics.h"
 #include "test_hooks.h"
 
@@ -137,6 +138,7 @@ void parker_waitgroup_add(parker_waitgroup_t *w, int32_t delta)
     uint64_t v;
     struct zero_ctx c;
     PARKER__SYNC_NOT_NULL("parker_waitgroup_add", w, "wait group");
+    parker__ann_release(w); /* every add and done happens-before a wait that returns */
     v = parker__load_relaxed_u64(&w->v);
     for (;;) {
         int zero;
@@ -216,15 +218,19 @@ static int wait_slow(parker_waitgroup_t *w, uint64_t v, uint64_t deadline_ns)
     }
 }
 
-int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
+static int wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
 {
-    uint64_t v;
-    PARKER__SYNC_NOT_NULL("parker_waitgroup_wait_until", w, "wait group");
     /* The call begins here.  Acquire: pairs with the zero's release. */
-    v = parker__load_acquire_u64(&w->v);
+    uint64_t v = parker__load_acquire_u64(&w->v);
     if (count_of(v) == 0)
         return PARKER_OK;
     return wait_slow(w, v, deadline_ns);
+}
+
+int parker_waitgroup_wait_until(parker_waitgroup_t *w, uint64_t deadline_ns)
+{
+    PARKER__SYNC_NOT_NULL("parker_waitgroup_wait_until", w, "wait group");
+    return parker__ann_acquire_if_ok(w, wait_until(w, deadline_ns));
 }
 
 int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns)
@@ -233,8 +239,8 @@ int parker_waitgroup_wait(parker_waitgroup_t *w, uint64_t timeout_ns)
     PARKER__SYNC_NOT_NULL("parker_waitgroup_wait", w, "wait group");
     v = parker__load_acquire_u64(&w->v); /* as in wait_until */
     if (count_of(v) == 0)
-        return PARKER_OK;
-    return wait_slow(w, v, parker__sync_deadline(timeout_ns));
+        return parker__ann_acquire_if_ok(w, PARKER_OK);
+    return parker__ann_acquire_if_ok(w, wait_slow(w, v, parker__sync_deadline(timeout_ns)));
 }
 
 int32_t parker_waitgroup_count(const parker_waitgroup_t *w)
