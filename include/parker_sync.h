@@ -603,6 +603,110 @@ PARKER_API int parker_barrier_init(parker_barrier_t *b, uint32_t count);
  * not initialised. */
 PARKER_API int parker_barrier_wait(parker_barrier_t *b);
 
+/* ========================================================================
+ * Reentrant mutex, fair mutex, bump
+ * ======================================================================== */
+
+/* ------------------------------------------------------------------------
+ * parker_remutex_t: a reentrant (recursive) mutex: an owner and a count
+ * around a parker_mutex_t (parking_lot's ReentrantMutex, C++'s
+ * std::recursive_mutex).
+ *
+ * Policy:
+ *   - The owning thread may lock it again any number of times (up to
+ *     UINT32_MAX - 1 levels; one more aborts); it is released when the
+ *     owner has unlocked it as many times as it locked it.  Other threads
+ *     wait as for parker_mutex_t (same barging-with-1-ms-hand-off rule, same
+ *     timeouts, no spurious returns).  Memory ordering as parker_mutex_t.
+ *   - Owner identity: the address of the calling thread's parker_self()
+ *     (the library's per-thread object, kept in its thread-local slot: a
+ *     pthread key on the futex and posix backends, a TLS slot / fiber-local
+ *     slot on Windows, a thread-local on wasm).  It is unique among living
+ *     threads, which is all an owner check needs: a thread that exits while
+ *     it holds the lock leaves it held forever (as pthread).  The first
+ *     lock call of a thread may allocate that object (once per thread, as
+ *     parker_self does); if that fails the call aborts with a message.
+ *   - Misuse aborts with "libparker: <function>: ...": unlocking it from a
+ *     thread that does not own it ("not held by the calling thread"),
+ *     unlocking it when it is not locked, NULL.
+ *
+ * sizeof(parker_remutex_t) == sizeof(uintptr_t) + 8 (16 bytes on 64-bit
+ * targets, 12 on 32-bit ones).  All-zero (PARKER_REMUTEX_INIT) is unlocked.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_remutex {
+    uintptr_t private_owner_;  /* the owner's parker_self(), 0 when unowned */
+    uint32_t private_count_;   /* lock depth; only the owner touches it */
+    parker_mutex_t private_mutex_;
+} parker_remutex_t;
+
+#define PARKER_REMUTEX_INIT {0, 0, PARKER_MUTEX_INIT}
+
+/* Lock r, waiting as long as needed; at once (one level deeper) if the
+ * calling thread owns it. */
+PARKER_API void parker_remutex_lock(parker_remutex_t *r);
+
+/* Lock r if that needs no waiting: PARKER_OK or PARKER_AGAIN. */
+PARKER_API int parker_remutex_trylock(parker_remutex_t *r);
+
+/* As parker_remutex_lock, giving up after timeout_ns (PARKER_OK or
+ * PARKER_TIMEDOUT, never early; 0 only tries; PARKER_FOREVER: no limit). */
+PARKER_API int parker_remutex_lock_timeout(parker_remutex_t *r, uint64_t timeout_ns);
+
+/* As parker_remutex_lock_timeout with an absolute deadline on
+ * parker_now_ns()'s clock. */
+PARKER_API int parker_remutex_lock_until(parker_remutex_t *r, uint64_t deadline_ns);
+
+/* Drop one level; the last one releases r (as parker_mutex_unlock).  Aborts
+ * if the calling thread does not own r. */
+PARKER_API void parker_remutex_unlock(parker_remutex_t *r);
+
+/* The calling thread's lock depth on r: 0 if it does not own r. */
+PARKER_API uint32_t parker_remutex_depth(const parker_remutex_t *r);
+
+/* ------------------------------------------------------------------------
+ * parker_fairmutex_t: a one-byte mutex whose every unlock hands the lock to
+ * the longest-queued waiter (parker_mutex_unlock_fair each time).
+ *
+ * Policy:
+ *   - Strict FIFO among queued waiters: while a thread is queued, the lock
+ *     is never free (every unlock with a queued waiter keeps it locked and
+ *     gives it to the oldest one), so no trylock, spinner or newcomer can
+ *     take it before the queued threads, and the queued threads get it in
+ *     the order they queued.  A thread that has not yet queued (it is about
+ *     to park) has no place in the order yet.
+ *   - The price: every contended unlock is a context switch (no barging),
+ *     several times slower than parker_mutex_t under contention.  Use it
+ *     when a bounded, ordered wait matters more than throughput.
+ *   - Timeouts, spurious returns, memory ordering, misuse: as parker_mutex_t.
+ * sizeof(parker_fairmutex_t) == 1; all-zero (PARKER_FAIRMUTEX_INIT) is
+ * unlocked.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_fairmutex {
+    parker_mutex_t private_mutex_;
+} parker_fairmutex_t;
+
+#define PARKER_FAIRMUTEX_INIT {PARKER_MUTEX_INIT}
+
+PARKER_API void parker_fairmutex_lock(parker_fairmutex_t *m);
+/* PARKER_OK or PARKER_AGAIN; fails while any thread is queued. */
+PARKER_API int parker_fairmutex_trylock(parker_fairmutex_t *m);
+PARKER_API int parker_fairmutex_lock_timeout(parker_fairmutex_t *m, uint64_t timeout_ns);
+PARKER_API int parker_fairmutex_lock_until(parker_fairmutex_t *m, uint64_t deadline_ns);
+/* Release m, handing it to the longest-queued waiter if there is one. */
+PARKER_API void parker_fairmutex_unlock(parker_fairmutex_t *m);
+PARKER_API int parker_fairmutex_is_locked(const parker_fairmutex_t *m);
+
+/*
+ * Let a waiter in, then take m again (parking_lot's MutexGuard::bump): if
+ * threads are parked on m (the caller holds it), hand m to the longest
+ * waiter as parker_mutex_unlock_fair does and then lock it again (the
+ * caller queues behind the waiters that are there); if nobody is parked,
+ * return at once, still holding m.  For a long critical section that
+ * should not keep waiters out for its whole length.  The caller must hold
+ * m (aborts if m is not locked).  Holds m when it returns.
+ */
+PARKER_API void parker_mutex_bump(parker_mutex_t *m);
+
 #ifdef __cplusplus
 }
 #endif
