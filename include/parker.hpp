@@ -13,6 +13,8 @@
 //   parker::recursive_timed_mutex the same type
 //   parker::shared_mutex          SharedTimedMutex (parker_rwlock_t)
 //   parker::shared_timed_mutex    the same type
+//   parker::upgrade_mutex         SharedTimedMutex plus Boost's upgradable
+//                                 read (parker_uprwlock_t)
 //   parker::condition_variable    condition_variable_any's interface: waits
 //                                 with any BasicLockable (parker_cond_t)
 //   parker::once_flag, call_once  (parker_once_t)
@@ -129,6 +131,15 @@ inline std::chrono::steady_clock::time_point steady_after(const std::chrono::dur
     if (step < exact) // a coarser clock: round up, never early
         step += sc::duration(1);
     return now + step;
+}
+
+// An absolute deadline on parker_now_ns()'s clock, ns from now (saturated).
+inline std::uint64_t deadline_after(std::uint64_t ns) noexcept
+{
+    if (ns == PARKER_FOREVER)
+        return PARKER_FOREVER;
+    const std::uint64_t now = parker_now_ns();
+    return ns > PARKER_FOREVER - now ? PARKER_FOREVER : now + ns;
 }
 
 template <class Clock, class Duration>
@@ -350,6 +361,115 @@ private:
 };
 typedef shared_mutex shared_timed_mutex;
 
+// ------------------------------------------------------------------ upgrade
+// parker_uprwlock_t with Boost.Thread's UpgradeLockable names: a shared
+// mutex with one upgradable reader alongside the plain ones, which can
+// become the writer atomically (parker_sync.h says how it interacts with
+// writer preference and hand-off).  Works with std::unique_lock,
+// std::shared_lock and (for the upgradable read) any lock type that calls
+// lock_upgrade / unlock_upgrade.
+class upgrade_mutex {
+public:
+    typedef parker_uprwlock_t *native_handle_type;
+    constexpr upgrade_mutex() noexcept : l_() {}
+    upgrade_mutex(const upgrade_mutex &) = delete;
+    upgrade_mutex &operator=(const upgrade_mutex &) = delete;
+
+    void lock() noexcept { parker_uprwlock_wrlock(&l_); }
+    PARKER_HPP_NODISCARD bool try_lock() noexcept { return parker_uprwlock_trywrlock(&l_) == PARKER_OK; }
+    void unlock() noexcept { parker_uprwlock_wrunlock(&l_); }
+    void lock_shared() noexcept { parker_uprwlock_rdlock(&l_); }
+    PARKER_HPP_NODISCARD bool try_lock_shared() noexcept { return parker_uprwlock_tryrdlock(&l_) == PARKER_OK; }
+    void unlock_shared() noexcept { parker_uprwlock_rdunlock(&l_); }
+    void lock_upgrade() noexcept { parker_uprwlock_uplock(&l_); }
+    PARKER_HPP_NODISCARD bool try_lock_upgrade() noexcept { return parker_uprwlock_tryuplock(&l_) == PARKER_OK; }
+    void unlock_upgrade() noexcept { parker_uprwlock_upunlock(&l_); }
+
+    // Upgradable read -> write, atomically.
+    void unlock_upgrade_and_lock() noexcept { parker_uprwlock_upgrade(&l_); }
+    PARKER_HPP_NODISCARD bool try_unlock_upgrade_and_lock() noexcept
+    {
+        return parker_uprwlock_tryupgrade(&l_) == PARKER_OK;
+    }
+    // On false the caller still holds the upgradable read.
+    template <class Rep, class Period>
+    PARKER_HPP_NODISCARD bool try_unlock_upgrade_and_lock_for(const std::chrono::duration<Rep, Period> &d) noexcept
+    {
+        return try_unlock_upgrade_and_lock_until(detail::steady_after(d));
+    }
+    template <class Clock, class Duration>
+    PARKER_HPP_NODISCARD bool try_unlock_upgrade_and_lock_until(const std::chrono::time_point<Clock, Duration> &t) noexcept
+    {
+        parker_uprwlock_t *l = &l_;
+        if (detail::is_max(t)) {
+            parker_uprwlock_upgrade(l);
+            return true;
+        }
+        return detail::until(t, [l](std::uint64_t ns) {
+            return parker_uprwlock_upgrade_until(l, ns == 0 ? 0 : detail::deadline_after(ns)) == PARKER_OK;
+        });
+    }
+    void unlock_and_lock_upgrade() noexcept { parker_uprwlock_downgrade_to_upgradable(&l_); }
+    void unlock_and_lock_shared() noexcept { parker_uprwlock_downgrade(&l_); }
+    void unlock_upgrade_and_lock_shared() noexcept { parker_uprwlock_downgrade_upgradable(&l_); }
+
+    template <class Rep, class Period>
+    PARKER_HPP_NODISCARD bool try_lock_for(const std::chrono::duration<Rep, Period> &d) noexcept
+    {
+        return try_lock_until(detail::steady_after(d));
+    }
+    template <class Clock, class Duration>
+    PARKER_HPP_NODISCARD bool try_lock_until(const std::chrono::time_point<Clock, Duration> &t) noexcept
+    {
+        parker_uprwlock_t *l = &l_;
+        if (detail::is_max(t)) {
+            parker_uprwlock_wrlock(l);
+            return true;
+        }
+        return detail::until(t, [l](std::uint64_t ns) {
+            return parker_uprwlock_wrlock_until(l, ns == 0 ? 0 : detail::deadline_after(ns)) == PARKER_OK;
+        });
+    }
+    template <class Rep, class Period>
+    PARKER_HPP_NODISCARD bool try_lock_shared_for(const std::chrono::duration<Rep, Period> &d) noexcept
+    {
+        return try_lock_shared_until(detail::steady_after(d));
+    }
+    template <class Clock, class Duration>
+    PARKER_HPP_NODISCARD bool try_lock_shared_until(const std::chrono::time_point<Clock, Duration> &t) noexcept
+    {
+        parker_uprwlock_t *l = &l_;
+        if (detail::is_max(t)) {
+            parker_uprwlock_rdlock(l);
+            return true;
+        }
+        return detail::until(t, [l](std::uint64_t ns) {
+            return parker_uprwlock_rdlock_until(l, ns == 0 ? 0 : detail::deadline_after(ns)) == PARKER_OK;
+        });
+    }
+    template <class Rep, class Period>
+    PARKER_HPP_NODISCARD bool try_lock_upgrade_for(const std::chrono::duration<Rep, Period> &d) noexcept
+    {
+        return try_lock_upgrade_until(detail::steady_after(d));
+    }
+    template <class Clock, class Duration>
+    PARKER_HPP_NODISCARD bool try_lock_upgrade_until(const std::chrono::time_point<Clock, Duration> &t) noexcept
+    {
+        parker_uprwlock_t *l = &l_;
+        if (detail::is_max(t)) {
+            parker_uprwlock_uplock(l);
+            return true;
+        }
+        return detail::until(t, [l](std::uint64_t ns) {
+            return parker_uprwlock_uplock_until(l, ns == 0 ? 0 : detail::deadline_after(ns)) == PARKER_OK;
+        });
+    }
+    native_handle_type native_handle() noexcept { return &l_; }
+
+private:
+    parker_uprwlock_t l_;
+};
+
 // ------------------------------------------------------------------ condvar
 // condition_variable_any's interface on parker_cond_t.  With a
 // std::unique_lock<parker::mutex> the wait uses parker_cond_wait (waiters
@@ -439,7 +559,7 @@ private:
     int wait_ns(Lock &lock, std::uint64_t timeout) noexcept
     {
         return parker_cond_wait_with(&c_, &unlock_fn<Lock>, &lock_fn<Lock>, &lock,
-                                     deadline(timeout));
+                                     detail::deadline_after(timeout));
     }
     int wait_ns(std::unique_lock<mutex> &lock, std::uint64_t timeout) noexcept
     {
@@ -448,13 +568,6 @@ private:
     int wait_ns(std::unique_lock<mutex_ref> &lock, std::uint64_t timeout) noexcept
     {
         return parker_cond_wait_timeout(&c_, lock.mutex()->native_handle(), timeout);
-    }
-    static std::uint64_t deadline(std::uint64_t timeout) noexcept
-    {
-        if (timeout == PARKER_FOREVER)
-            return PARKER_FOREVER;
-        const std::uint64_t now = parker_now_ns();
-        return timeout > PARKER_FOREVER - now ? PARKER_FOREVER : now + timeout;
     }
 
     parker_cond_t c_;
@@ -687,6 +800,7 @@ static_assert(sizeof(mutex) == 1 && sizeof(mutex) == sizeof(parker_mutex_t),
 static_assert(sizeof(fair_mutex) == sizeof(parker_fairmutex_t), "layout of parker_fairmutex_t");
 static_assert(sizeof(recursive_mutex) == sizeof(parker_remutex_t), "layout of parker_remutex_t");
 static_assert(sizeof(shared_mutex) == sizeof(parker_rwlock_t), "layout of parker_rwlock_t");
+static_assert(sizeof(upgrade_mutex) == sizeof(parker_uprwlock_t), "layout of parker_uprwlock_t");
 static_assert(sizeof(condition_variable) == sizeof(parker_cond_t), "layout of parker_cond_t");
 static_assert(sizeof(once_flag) == sizeof(parker_once_t), "layout of parker_once_t");
 static_assert(sizeof(counting_semaphore<>) == sizeof(parker_sem_t), "layout of parker_sem_t");

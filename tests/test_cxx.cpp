@@ -296,6 +296,65 @@ void test_shared()
     CHECK(a == 10000 && b == 10000);
 }
 
+void test_upgrade_mutex()
+{
+    parker::upgrade_mutex m;
+    m.lock_shared(); // a plain reader the upgrade must wait for
+    m.lock_upgrade();
+    std::thread t([&] {
+        CHECK(!m.try_lock_upgrade()); // one upgradable reader at a time
+        CHECK(m.try_lock_shared());   // alongside plain readers
+        m.unlock_shared();
+        CHECK(!m.try_lock());
+        sclock::time_point t0 = sclock::now();
+        CHECK(!m.try_lock_upgrade_for(kShort));
+        CHECK(sclock::now() - t0 >= kShort);
+    });
+    t.join();
+    CHECK(!m.try_unlock_upgrade_and_lock());
+    sclock::time_point t0 = sclock::now();
+    CHECK(!m.try_unlock_upgrade_and_lock_for(kShort)); // the reader stays
+    CHECK(sclock::now() - t0 >= kShort);
+    std::chrono::system_clock::time_point su = std::chrono::system_clock::now() + kShort;
+    CHECK(!m.try_unlock_upgrade_and_lock_until(su));
+    CHECK(std::chrono::system_clock::now() >= su);
+    std::thread t2([&] { CHECK(m.try_lock_shared()); m.unlock_shared(); }); // let in again
+    t2.join();
+    m.unlock_shared();
+    CHECK(m.try_unlock_upgrade_and_lock_for(kLong));
+    std::thread t3([&] { CHECK(!m.try_lock_shared()); });
+    t3.join();
+    m.unlock_and_lock_upgrade();
+    std::thread t4([&] { CHECK(m.try_lock_shared()); m.unlock_shared(); CHECK(!m.try_lock_upgrade()); });
+    t4.join();
+    m.unlock_upgrade_and_lock_shared();
+    std::thread t5([&] { CHECK(m.try_lock_upgrade()); m.unlock_upgrade(); });
+    t5.join();
+    m.unlock_shared();
+    // Atomicity under load: an upgrade never sees a write in between.
+    long version = 0;
+    std::atomic<bool> stop(false), broken(false);
+    std::thread w([&] {
+        while (!stop.load()) {
+            std::lock_guard<parker::upgrade_mutex> g(m);
+            ++version;
+        }
+    });
+    for (int k = 0; k < 2000; ++k) {
+        m.lock_upgrade();
+        const long seen = version;
+        std::this_thread::yield();
+        m.unlock_upgrade_and_lock();
+        if (version != seen)
+            broken = true;
+        ++version;
+        m.unlock();
+    }
+    stop = true;
+    w.join();
+    CHECK(!broken.load());
+}
+
 // ------------------------------------------------------------ condvar
 // A clock that the test moves: real steady time plus an offset, and a
 // "slow" mode that runs at half speed.  Waiting on it checks that the
@@ -307,6 +366,7 @@ struct test_clock {
     typedef duration::period period;
     typedef std::chrono::time_point<test_clock> time_point;
     static const bool is_steady = false;
+    static bool steady() { return is_steady; } // uses it (clang -Wunused)
     static std::atomic<long long> offset_ns;
     static std::atomic<bool> slow;
     static time_point now()
@@ -420,6 +480,7 @@ void test_cv_clocks()
     CHECK(test_clock::now() >= target);
     jumper.join();
     // A clock at half speed: the wait lasts twice as long in real time.
+    CHECK(!test_clock::steady());
     test_clock::slow = true;
     sclock::time_point t0 = sclock::now();
     target = test_clock::now() + ms(20);
@@ -670,10 +731,14 @@ int main()
     test_lockable<parker::shared_mutex>();
     test_timed_lockable<parker::shared_mutex>();
     test_shared();
+    test_lockable<parker::upgrade_mutex>();
+    test_timed_lockable<parker::upgrade_mutex>();
+    test_upgrade_mutex();
     test_cv_with<std::unique_lock<parker::mutex>, parker::mutex>();
     test_cv_with<std::unique_lock<std::mutex>, std::mutex>();
     test_cv_with<std::unique_lock<parker::shared_mutex>, parker::shared_mutex>();
     test_cv_with<std::unique_lock<parker::recursive_mutex>, parker::recursive_mutex>();
+    test_cv_with<std::unique_lock<parker::upgrade_mutex>, parker::upgrade_mutex>();
     test_cv_clocks();
     test_cv_lost_wakeup();
     test_call_once();
