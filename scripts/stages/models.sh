@@ -76,6 +76,12 @@ check pass rwlock.pml -DNR=1 -DNWR=2
 check fail rwlock.pml -DNR=2 -DNWR=1 -DMUTANT_ABANDON_NO_WAKE
 check fail rwlock.pml -DNR=2 -DNWR=1 -DMUTANT_VALIDATE_NO_RECHECK
 check fail rwlock.pml -DNR=1 -DNWR=2 -DMUTANT_FILTER_SKIPS_WRITER
+# Upgradable reads (src/sync/uprwlock.c): the composition of the rwlock and
+# the upgrade mutex, on their contracts.
+check pass uprwlock.pml
+check fail uprwlock.pml -DMUTANT_WRITER_SKIPS_UP
+check fail uprwlock.pml -DMUTANT_UPGRADE_DROPS_UP
+check fail uprwlock.pml -DMUTANT_TIMEOUT_NO_RELOCK
 
 if [ $failed -ne 0 ]; then
   echo "models: FAILED" >&2
