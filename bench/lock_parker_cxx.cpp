@@ -47,15 +47,19 @@ void pc_wait(void *s) { static_cast<Sem *>(s)->acquire(); }
 
 } // namespace
 
+// extern: a namespace-scope const has internal linkage in C++ otherwise.
 extern "C" {
+extern const bench_mutex_ops bench_parker_cxx_mutex_ops;
 const bench_mutex_ops bench_parker_cxx_mutex_ops = {
     "parker::mutex", sizeof(parker::mutex), pm_create, destroy<parker::mutex>, pm_lock, pm_unlock,
     pm_loop, 0,
 };
+extern const bench_rwlock_ops bench_parker_cxx_rwlock_ops;
 const bench_rwlock_ops bench_parker_cxx_rwlock_ops = {
     "parker::shared_mutex", sizeof(parker::shared_mutex), ps_create, destroy<parker::shared_mutex>,
     ps_rdlock, ps_rdunlock, ps_wrlock, ps_wrunlock,
 };
+extern const bench_sem_ops bench_parker_cxx_sem_ops;
 const bench_sem_ops bench_parker_cxx_sem_ops = {
     "parker::counting_semaphore", sizeof(Sem), pc_create, destroy<Sem>, pc_post, pc_wait,
 };

@@ -290,7 +290,13 @@ PARKER_API int parker_cond_wait_with(parker_cond_t *c, void (*unlock)(void *),
  *     woken when it ends.
  *   - No spurious returns: parker_once returns 0 only when the once is done.
  * ======================================================================== */
+/* C++ spells the tag parker_once_tag: a struct named like the function
+ * parker_once is a -Wshadow warning there.  Use the typedef. */
+#ifdef __cplusplus
+typedef struct parker_once_tag {
+#else
 typedef struct parker_once {
+#endif
     uint8_t private_state_;
 } parker_once_t;
 
