@@ -26,8 +26,9 @@
 
 namespace {
 
-int failures = 0;
-int checks = 0;
+// Atomic: checks run in the test threads too.
+std::atomic<int> failures(0);
+std::atomic<int> checks(0);
 
 #define CHECK(cond)                                                            \
     do {                                                                       \
@@ -747,6 +748,6 @@ int main()
     test_barrier();
     test_layout();
     std::printf("test_cxx (C++%ld): %d checks, %d failed\n", static_cast<long>(__cplusplus / 100 % 100),
-                checks, failures);
+                checks.load(), failures.load());
     return failures == 0 ? 0 : 1;
 }
