@@ -15,6 +15,15 @@ if(NOT CMAKE_CXX_COMPILER)
   message(STATUS "parker.hpp tests skipped: no C++ compiler")
   return()
 endif()
+# A toolchain file may name a C++ compiler that is not installed (mingw-w64's
+# g++ is a package of its own); check_language then still reports the name.
+if(NOT IS_ABSOLUTE "${CMAKE_CXX_COMPILER}")
+  find_program(PARKER_CXX_PROGRAM "${CMAKE_CXX_COMPILER}")
+  if(NOT PARKER_CXX_PROGRAM)
+    message(STATUS "parker.hpp tests skipped: ${CMAKE_CXX_COMPILER} not found")
+    return()
+  endif()
+endif()
 enable_language(CXX)
 # A cross C++ compiler may lack std::thread (mingw-w64's win32 thread model
 # before GCC 13): the test needs it, the header does not.
