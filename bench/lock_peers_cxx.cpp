@@ -190,9 +190,19 @@ const bench_once_ops absl_once_ops = { "absl::call_once", sizeof(absl::once_flag
 
 } // namespace
 
+#if defined(BENCH_PARKER_CXX)
+// parker.hpp's types (lock_parker_cxx.cpp), listed beside their std peers.
+extern "C" const bench_mutex_ops bench_parker_cxx_mutex_ops;
+extern "C" const bench_rwlock_ops bench_parker_cxx_rwlock_ops;
+extern "C" const bench_sem_ops bench_parker_cxx_sem_ops;
+#endif
+
 extern "C" {
 const bench_mutex_ops *const bench_cxx_mutexes[] = {
     &std_mutex_ops,
+#if defined(BENCH_PARKER_CXX)
+    &bench_parker_cxx_mutex_ops,
+#endif
 #if defined(BENCH_HAVE_ABSL)
     &absl_mutex_ops,
 #endif
@@ -200,6 +210,9 @@ const bench_mutex_ops *const bench_cxx_mutexes[] = {
 };
 const bench_rwlock_ops *const bench_cxx_rwlocks[] = {
     &std_shared_mutex_ops,
+#if defined(BENCH_PARKER_CXX)
+    &bench_parker_cxx_rwlock_ops,
+#endif
 #if defined(BENCH_HAVE_ABSL)
     &absl_rwlock_ops,
 #endif
@@ -212,7 +225,13 @@ const bench_queue_ops *const bench_cxx_queues[] = {
 #endif
     nullptr,
 };
-const bench_sem_ops *const bench_cxx_sems[] = { &std_sem_ops, nullptr };
+const bench_sem_ops *const bench_cxx_sems[] = {
+    &std_sem_ops,
+#if defined(BENCH_PARKER_CXX)
+    &bench_parker_cxx_sem_ops,
+#endif
+    nullptr,
+};
 const bench_barrier_ops *const bench_cxx_barriers[] = { &std_barrier_ops, nullptr };
 const bench_once_ops *const bench_cxx_onces[] = {
     &std_once_ops,

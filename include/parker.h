@@ -137,7 +137,14 @@ extern "C" {
  * be copied bitwise only if no thread can unpark the source concurrently.
  * Not shared between processes.
  */
+/* C++ spells the tag parker_tag: parker.hpp's namespace is named parker,
+ * and a namespace cannot share its name with a class.  Both languages use
+ * the typedef parker_t (the tag never appears in the API). */
+#ifdef __cplusplus
+typedef struct parker_tag {
+#else
 typedef struct parker {
+#endif
     uint32_t private_state_;
 } parker_t;
 

@@ -320,7 +320,13 @@ PARKER_API int parker_cond_wait_with(parker_cond_t *c, void (*unlock)(void *),
  *     woken when it ends.
  *   - No spurious returns: parker_once returns 0 only when the once is done.
  * ======================================================================== */
+/* C++ spells the tag parker_once_tag: a struct named like the function
+ * parker_once is a -Wshadow warning there.  Use the typedef. */
+#ifdef __cplusplus
+typedef struct parker_once_tag {
+#else
 typedef struct parker_once {
+#endif
     uint8_t private_state_;
 } parker_once_t;
 
@@ -692,6 +698,202 @@ typedef struct parker_deadlock_cycle {
 } parker_deadlock_cycle_t;
 
 PARKER_API size_t parker_deadlock_check(parker_deadlock_cycle_t *cycles, size_t max);
+
+/* ========================================================================
+ * Reentrant mutex, fair mutex, bump
+ * ======================================================================== */
+
+/* ------------------------------------------------------------------------
+ * parker_remutex_t: a reentrant (recursive) mutex: an owner and a count
+ * around a parker_mutex_t (parking_lot's ReentrantMutex, C++'s
+ * std::recursive_mutex).
+ *
+ * Policy:
+ *   - The owning thread may lock it again any number of times (up to
+ *     UINT32_MAX - 1 levels; one more aborts); it is released when the
+ *     owner has unlocked it as many times as it locked it.  Other threads
+ *     wait as for parker_mutex_t (same barging-with-1-ms-hand-off rule, same
+ *     timeouts, no spurious returns).  Memory ordering as parker_mutex_t.
+ *   - Owner identity: the address of the calling thread's parker_self()
+ *     (the library's per-thread object, kept in its thread-local slot: a
+ *     pthread key on the futex and posix backends, a TLS slot / fiber-local
+ *     slot on Windows, a thread-local on wasm).  It is unique among living
+ *     threads, which is all an owner check needs.  A thread must not exit
+ *     while it holds the lock: it stays held, and a later thread whose
+ *     per-thread object reuses the dead one's memory would be taken for
+ *     its owner (undefined, as for pthread_mutex_t).  The first
+ *     lock call of a thread may allocate that object (once per thread, as
+ *     parker_self does); if that fails the call aborts with a message.
+ *   - Misuse aborts with "libparker: <function>: ...": unlocking it from a
+ *     thread that does not own it ("not held by the calling thread"),
+ *     unlocking it when it is not locked, NULL.
+ *
+ * sizeof(parker_remutex_t) == sizeof(uintptr_t) + 8 (16 bytes on 64-bit
+ * targets, 12 on 32-bit ones).  All-zero (PARKER_REMUTEX_INIT) is unlocked.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_remutex {
+    uintptr_t private_owner_;  /* the owner's parker_self(), 0 when unowned */
+    uint32_t private_count_;   /* lock depth; only the owner touches it */
+    parker_mutex_t private_mutex_;
+} parker_remutex_t;
+
+#define PARKER_REMUTEX_INIT {0, 0, PARKER_MUTEX_INIT}
+
+/* Lock r, waiting as long as needed; at once (one level deeper) if the
+ * calling thread owns it. */
+PARKER_API void parker_remutex_lock(parker_remutex_t *r);
+
+/* Lock r if that needs no waiting: PARKER_OK or PARKER_AGAIN. */
+PARKER_API int parker_remutex_trylock(parker_remutex_t *r);
+
+/* As parker_remutex_lock, giving up after timeout_ns (PARKER_OK or
+ * PARKER_TIMEDOUT, never early; 0 only tries; PARKER_FOREVER: no limit). */
+PARKER_API int parker_remutex_lock_timeout(parker_remutex_t *r, uint64_t timeout_ns);
+
+/* As parker_remutex_lock_timeout with an absolute deadline on
+ * parker_now_ns()'s clock. */
+PARKER_API int parker_remutex_lock_until(parker_remutex_t *r, uint64_t deadline_ns);
+
+/* Drop one level; the last one releases r (as parker_mutex_unlock).  Aborts
+ * if the calling thread does not own r. */
+PARKER_API void parker_remutex_unlock(parker_remutex_t *r);
+
+/* The calling thread's lock depth on r: 0 if it does not own r. */
+PARKER_API uint32_t parker_remutex_depth(const parker_remutex_t *r);
+
+/* ------------------------------------------------------------------------
+ * parker_fairmutex_t: a one-byte mutex whose every unlock hands the lock to
+ * the longest-queued waiter (parker_mutex_unlock_fair each time).
+ *
+ * Policy:
+ *   - Strict FIFO among queued waiters: while a thread is queued, the lock
+ *     is never free (every unlock with a queued waiter keeps it locked and
+ *     gives it to the oldest one), so no trylock, spinner or newcomer can
+ *     take it before the queued threads, and the queued threads get it in
+ *     the order they queued.  A thread that has not yet queued (it is about
+ *     to park) has no place in the order yet.
+ *   - The price: every contended unlock is a context switch (no barging),
+ *     several times slower than parker_mutex_t under contention.  Use it
+ *     when a bounded, ordered wait matters more than throughput.
+ *   - Timeouts, spurious returns, memory ordering, misuse: as parker_mutex_t.
+ * sizeof(parker_fairmutex_t) == 1; all-zero (PARKER_FAIRMUTEX_INIT) is
+ * unlocked.
+ * ---------------------------------------------------------------------- */
+typedef struct parker_fairmutex {
+    parker_mutex_t private_mutex_;
+} parker_fairmutex_t;
+
+#define PARKER_FAIRMUTEX_INIT {PARKER_MUTEX_INIT}
+
+PARKER_API void parker_fairmutex_lock(parker_fairmutex_t *m);
+/* PARKER_OK or PARKER_AGAIN; fails while any thread is queued. */
+PARKER_API int parker_fairmutex_trylock(parker_fairmutex_t *m);
+PARKER_API int parker_fairmutex_lock_timeout(parker_fairmutex_t *m, uint64_t timeout_ns);
+PARKER_API int parker_fairmutex_lock_until(parker_fairmutex_t *m, uint64_t deadline_ns);
+/* Release m, handing it to the longest-queued waiter if there is one. */
+PARKER_API void parker_fairmutex_unlock(parker_fairmutex_t *m);
+PARKER_API int parker_fairmutex_is_locked(const parker_fairmutex_t *m);
+
+/*
+ * Let a waiter in, then take m again (parking_lot's MutexGuard::bump): if
+ * threads are parked on m (the caller holds it), hand m to the longest
+ * waiter as parker_mutex_unlock_fair does and then lock it again (the
+ * caller queues behind the waiters that are there); if nobody is parked,
+ * return at once, still holding m.  For a long critical section that
+ * should not keep waiters out for its whole length.  The caller must hold
+ * m (aborts if m is not locked).  Holds m when it returns.
+ */
+PARKER_API void parker_mutex_bump(parker_mutex_t *m);
+
+/* ------------------------------------------------------------------------
+ * parker_uprwlock_t: a reader-writer lock with upgradable reads
+ * (parking_lot's upgradable_read, Boost's upgrade_mutex): a parker_rwlock_t
+ * and a one-byte "upgrade" mutex.
+ *
+ * Three ways to hold it: read (any number), upgradable read (at most one
+ * thread, alongside any number of plain readers) and write (alone).  The
+ * upgradable reader can become the writer atomically: no other writer can
+ * take the lock between its read and its write, so what it read stays
+ * valid (a plain reader cannot do this: two readers that both want to
+ * upgrade would deadlock, which is why only one reader may be upgradable).
+ *
+ * How it works, and so how it interacts with the rwlock's rules: the
+ * upgrade mutex is held by the upgradable reader for its whole hold, and
+ * by every writer for its whole hold (a writer takes it before the write
+ * lock).  So while an upgradable reader holds the lock, no writer can
+ * reserve the write lock, and its upgrade (drop the read lock, take the
+ * write lock) cannot be overtaken by one.
+ *   - Writer preference: as parker_rwlock_t's once a writer holds the
+ *     upgrade mutex: it reserves the write lock at once, and new plain
+ *     readers wait from then on.  A writer that waits for the upgrade
+ *     mutex (an upgradable reader or another writer holds it) does not
+ *     stop plain readers yet; it is not starved, because the upgradable
+ *     reader's hold ends and the upgrade mutex has parker_mutex_t's 1 ms
+ *     hand-off rule, after which the writer stops new readers.
+ *   - Hand-off: writers and upgradable readers queue on the upgrade mutex
+ *     (parker_mutex_t's policy: barging, a waiter of 1 ms or more is handed
+ *     the mutex); plain readers and the write lock itself follow
+ *     parker_rwlock_t's policy (wrunlock wakes the oldest readers up to the
+ *     first writer, with the same 1 ms hand-off).
+ *   - An upgrade waits only for the plain readers present when it began
+ *     (new ones are stopped as by any writer).  A timed upgrade that gives
+ *     up leaves the caller an upgradable reader again, as if it had never
+ *     asked (the readers it held back are let in).
+ *   - Recursion deadlocks as with parker_rwlock_t (a read lock while the
+ *     same thread holds the upgradable one is fine while no writer waits,
+ *     since no writer can reserve; an upgrade while the same thread also
+ *     holds a plain read lock deadlocks).
+ *
+ * The private members must not be used directly (a write lock taken on the
+ * inner rwlock without the upgrade mutex would break the upgrade's
+ * atomicity).  All-zero (PARKER_UPRWLOCK_INIT) is unlocked; size
+ * sizeof(uintptr_t) * 2 with the usual padding.  Misuse aborts with a
+ * message (unlocking what is not held that way; as parker_rwlock_t, an
+ * upgradable unlock by a thread that does not hold it is not detected).
+ * ---------------------------------------------------------------------- */
+typedef struct parker_uprwlock {
+    parker_rwlock_t private_rw_;
+    parker_mutex_t private_up_;
+} parker_uprwlock_t;
+
+#define PARKER_UPRWLOCK_INIT {PARKER_RWLOCK_INIT, PARKER_MUTEX_INIT}
+
+/* Plain reads: as the parker_rwlock_t calls of the same names. */
+PARKER_API void parker_uprwlock_rdlock(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_tryrdlock(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_rdlock_until(parker_uprwlock_t *l, uint64_t deadline_ns);
+PARKER_API void parker_uprwlock_rdunlock(parker_uprwlock_t *l);
+
+/* Writes: the upgrade mutex, then the write lock.  The timed form returns
+ * PARKER_OK or PARKER_TIMEDOUT (never early; nothing held then), try
+ * PARKER_OK or PARKER_AGAIN. */
+PARKER_API void parker_uprwlock_wrlock(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_trywrlock(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_wrlock_until(parker_uprwlock_t *l, uint64_t deadline_ns);
+PARKER_API void parker_uprwlock_wrunlock(parker_uprwlock_t *l);
+
+/* The upgradable read: the upgrade mutex, then a read lock. */
+PARKER_API void parker_uprwlock_uplock(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_tryuplock(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_uplock_until(parker_uprwlock_t *l, uint64_t deadline_ns);
+PARKER_API void parker_uprwlock_upunlock(parker_uprwlock_t *l);
+
+/* Upgradable read -> write, atomically (no other writer in between): waits
+ * for the plain readers to leave.  try: only if no other reader holds the
+ * lock (PARKER_OK or PARKER_AGAIN); until: PARKER_OK or PARKER_TIMEDOUT, and
+ * on PARKER_TIMEDOUT the caller still holds the upgradable read. */
+PARKER_API void parker_uprwlock_upgrade(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_tryupgrade(parker_uprwlock_t *l);
+PARKER_API int parker_uprwlock_upgrade_until(parker_uprwlock_t *l, uint64_t deadline_ns);
+
+/* Write -> upgradable read, atomically (no writer in between); queued
+ * plain readers are let in. */
+PARKER_API void parker_uprwlock_downgrade_to_upgradable(parker_uprwlock_t *l);
+/* Write -> plain read, atomically. */
+PARKER_API void parker_uprwlock_downgrade(parker_uprwlock_t *l);
+/* Upgradable read -> plain read (lets a writer or another upgradable
+ * reader take the upgrade mutex). */
+PARKER_API void parker_uprwlock_downgrade_upgradable(parker_uprwlock_t *l);
 
 #ifdef __cplusplus
 }

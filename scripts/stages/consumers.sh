@@ -11,6 +11,10 @@
 #     recipes, extracted and built as written, and run;
 #   - the public headers compiled as C99, C11 and C++ with gcc and clang,
 #     -Wall -Wextra -Wpedantic -Werror, linked and run;
+#   - a C++ consumer (tests/consumers/app.cpp, parker.hpp) through every
+#     path: find_package (installed and build tree), add_subdirectory,
+#     FetchContent (local git repository) and pkg-config + plain c++, and
+#     parker.hpp alone as C++11, 14, 17 and 20 with g++ and clang++;
 #   - BUILD_SHARED_LIBS=ON: SONAME libparker.so.<major>, exactly the PARKER_API
 #     functions exported, the cmocka suite and the consumers against the .so.
 # Build directories: build/pkg-*.  Exits non-zero on the first failure.
@@ -106,7 +110,8 @@ check_tree() {
   done
   ls "$cmakedir"/parkerTargets-*.cmake >/dev/null 2>&1 \
     || die "$2 install: no per-configuration targets file"
-  for h in include/*.h; do
+  for h in include/*.h include/*.hpp; do
+    [ -f "$h" ] || continue
     [ -f "$p/$h" ] || die "$2 install: header $h not installed"
   done
   [ -f "$p/share/doc/parker/LICENSE" ] || die "$2 install: LICENSE not installed"
@@ -135,6 +140,7 @@ consume() {
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
   quiet cmake --build "$b-cmake" -j "$JOBS"
   "$b-cmake/app" || die "$2: find_package consumer failed"
+  "$b-cmake/app_cxx" || die "$2: find_package C++ consumer failed"
 
   step "$2: pkg-config + plain cc (C99) against $p"
   pcdir=$(dirname "$(find "$p" -name parker.pc -path '*/pkgconfig/*')")
@@ -147,7 +153,17 @@ consume() {
   cc -std=c99 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags parker) \
     "$CONSUMERS/app.c" -o "$b-pc/app" $(pkg-config --libs --static parker) \
     || die "$2: pkg-config consumer does not build"
+  step "$2: pkg-config + plain c++ (C++11, parker.hpp) against $p"
+  # shellcheck disable=SC2046
+  c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags parker) \
+    "$CONSUMERS/app.cpp" -o "$b-pc/app_cxx" $(pkg-config --libs --static parker) \
+    || die "$2: pkg-config C++ consumer does not build"
   unset PKG_CONFIG_PATH
+  if [ "$2" = shared ]; then
+    LD_LIBRARY_PATH="$(dirname "$pcdir")" "$b-pc/app_cxx" || die "$2: pkg-config C++ consumer failed"
+  else
+    "$b-pc/app_cxx" || die "$2: pkg-config C++ consumer failed"
+  fi
   if [ "$2" = shared ]; then
     readelf -d "$b-pc/app" | grep -q 'NEEDED.*\[libparker\.so\.1\]' \
       || die "shared: the consumer does not record the SONAME libparker.so.$MAJOR"
@@ -243,6 +259,13 @@ quiet cmake -S "$d/app" -B "$d/build" -DCMAKE_C_FLAGS="$SNIPFLAGS"
 quiet cmake --build "$d/build" -j "$JOBS"
 check_hello "$d/build/hello" FetchContent
 
+step "FetchContent: the C++ consumer from the same local git repository"
+rm -rf build/pkg-consumer-fetch
+quiet cmake -S "$CONSUMERS/fetchcontent" -B build/pkg-consumer-fetch \
+  -DPARKER_GIT_URL="file://$d/repo" -DPARKER_GIT_TAG="$tag"
+quiet cmake --build build/pkg-consumer-fetch -j "$JOBS"
+build/pkg-consumer-fetch/app_cxx || die "FetchContent C++ consumer failed"
+
 step "README snippet: find_package against the moved install"
 d="$TMP/readme-find"
 mkdir -p "$d"
@@ -285,6 +308,7 @@ quiet cmake -S "$CONSUMERS/find_package" -B build/pkg-consumer-buildtree \
   -Dparker_DIR="$ROOT/build/pkg-static" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
 quiet cmake --build build/pkg-consumer-buildtree -j "$JOBS"
 build/pkg-consumer-buildtree/app || die "build-tree consumer failed"
+build/pkg-consumer-buildtree/app_cxx || die "build-tree C++ consumer failed"
 
 # ---------------------------------------------------------------- vendoring
 step "add_subdirectory consumer"
@@ -293,6 +317,7 @@ quiet cmake -S "$CONSUMERS/add_subdirectory" -B build/pkg-consumer-subdir \
   -DPARKER_SOURCE_DIR="$ROOT"
 quiet cmake --build build/pkg-consumer-subdir -j "$JOBS"
 build/pkg-consumer-subdir/app || die "add_subdirectory consumer failed"
+build/pkg-consumer-subdir/app_cxx || die "add_subdirectory C++ consumer failed"
 quiet cmake --install build/pkg-consumer-subdir --prefix "$TMP/subdir-on"
 [ -f "$TMP/subdir-on/include/parker.h" ] \
   || die "vendored with PARKER_INSTALL=ON (default): parker.h not installed"
@@ -325,6 +350,16 @@ for cxx in g++ clang++; do
     $cxx -std=$std $WFLAGS $LOT_DEF -Iinclude "$CONSUMERS/header/check.cpp" -o "$out" \
       "$LIBA" -pthread || die "header does not compile/link as $std with $cxx"
     "$out" || die "C++ header check $std/$cxx failed at run time"
+  done
+done
+
+for cxx in g++ clang++; do
+  for std in c++11 c++14 c++17 c++20; do
+    step "parker.hpp as $std with $cxx"
+    out="build/pkg-headers/hpp-$cxx-$std"
+    $cxx -std=$std $WFLAGS -Iinclude "$CONSUMERS/app.cpp" -o "$out" "$LIBA" -pthread \
+      || die "parker.hpp does not compile/link as $std with $cxx"
+    "$out" >/dev/null || die "parker.hpp consumer $std/$cxx failed at run time"
   done
 done
 

@@ -89,6 +89,12 @@ check fail rwlock.pml -DNR=1 -DNWR=2 -DMUTANT_FILTER_SKIPS_WRITER
 check pass waitgroup.pml
 check pass waitgroup.pml -DNZ=3
 check fail waitgroup.pml -DMUTANT_NO_GENERATION
+# Upgradable reads (src/sync/uprwlock.c): the composition of the rwlock and
+# the upgrade mutex, on their contracts.
+check pass uprwlock.pml
+check fail uprwlock.pml -DMUTANT_WRITER_SKIPS_UP
+check fail uprwlock.pml -DMUTANT_UPGRADE_DROPS_UP
+check fail uprwlock.pml -DMUTANT_TIMEOUT_NO_RELOCK
 
 if [ $failed -ne 0 ]; then
   echo "models: FAILED" >&2
