@@ -135,9 +135,9 @@ consume() {
   p=$1
   b="build/pkg-consumer-$2"
   rm -rf "$b"
-  step "$2: find_package(parker 1.0 CONFIG REQUIRED) against $p"
+  step "$2: find_package(parker $MAJOR.0 CONFIG REQUIRED) against $p"
   quiet cmake -S "$CONSUMERS/find_package" -B "$b-cmake" -DCMAKE_PREFIX_PATH="$p" \
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCONSUMER_REQUIRE_VERSION=$MAJOR.0
   quiet cmake --build "$b-cmake" -j "$JOBS"
   "$b-cmake/app" || die "$2: find_package consumer failed"
   "$b-cmake/app_cxx" || die "$2: find_package C++ consumer failed"
