@@ -52,7 +52,7 @@ extern "C" {
 extern const bench_mutex_ops bench_parker_cxx_mutex_ops;
 const bench_mutex_ops bench_parker_cxx_mutex_ops = {
     "parker::mutex", sizeof(parker::mutex), pm_create, destroy<parker::mutex>, pm_lock, pm_unlock,
-    pm_loop, 0,
+    pm_loop, 0, nullptr, nullptr,
 };
 extern const bench_rwlock_ops bench_parker_cxx_rwlock_ops;
 const bench_rwlock_ops bench_parker_cxx_rwlock_ops = {

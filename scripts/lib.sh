@@ -85,7 +85,7 @@ record_case_skips() {
   _n=$(grep -c '^\[  SKIPPED \] test_' "$2" || true)
   [ "$_n" -gt 0 ] || return 0
   echo "-- $1: $_n cmocka case(s) skipped; the reasons they printed:"
-  grep -h 'SKIPPED' "$2" | grep -v '^\[  SKIPPED \]' | sed 's/^[0-9]*: //; s/^[[:space:]]*//' \
+  grep -h 'SKIPPED' "$2" | grep -v -e '^\[  SKIPPED \]' -e 'SKIPPED TEST(S)' | sed 's/^[0-9]*: //; s/^[[:space:]]*//' \
     | sort -u | sed "s/^/   /"
   if [ -n "${PARKER_SKIP_LOG:-}" ]; then
     echo "$1: $_n cmocka case(s) skipped (reasons printed above)" >>"$PARKER_SKIP_LOG"
