@@ -357,14 +357,16 @@ PARKER_API int parker_once_is_done(const parker_once_t *o);
  *   - set wakes every thread waiting at that moment and leaves the event set
  *     until reset; waits that start while it is set return at once.
  *   - set happens-before every wait that returns PARKER_OK.
- *   - reset racing wait: a wait that was parked when set ran was woken by
- *     that set and returns PARKER_OK even if reset runs before it gets to
- *     run (it does not go back to sleep), so a set followed at once by a
- *     reset is never missed by a thread that was already parked.  A wait
- *     that has begun but is not parked yet (still on its way into the lot)
- *     may miss a set that a reset undoes before it parks, and then waits
- *     for the next set; without a reset no set is ever missed.  (A wait
- *     group keeps even such a pulse for every wait that has begun.)  A wait
+ *   - reset racing wait: a wait returns PARKER_OK for every set that ran
+ *     after its call began, even if a reset undid it before the waiter ran
+ *     again: a waiter that was parked was woken by that set and does not go
+ *     back to sleep, and one that had begun but was not parked yet (still
+ *     on its way into the lot) sees that a set happened (the event counts
+ *     its sets).  So a set followed at once by a reset is never missed by a
+ *     wait whose call began before the set.  The count has 6 bits: only if
+ *     exactly a multiple of 64 set/reset pairs run between a waiter's first
+ *     look and its park could that waiter miss them (for a pulse that every
+ *     waiter must see whatever the timing, a wait group keeps 2^32).  A wait
  *     that starts after reset returned waits for the next set, with one
  *     exception: while the earlier set is still waking its waiters, a wait
  *     that has just started may be woken by it too (it returns PARKER_OK,

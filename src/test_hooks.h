@@ -24,6 +24,12 @@
  * Exactly the window in which a waiter is not yet queued in the lot. */
 extern void (*parker__test_hook_waitgroup_wait)(void *waitgroup);
 
+/* parker_event_wait*: called once per call that did not find the event set,
+ * after the load that began the call (and fixed the generation of sets it
+ * waits past) and before it announces itself or parks, with the event's
+ * address. */
+extern void (*parker__test_hook_event_wait)(void *event);
+
 #  define PARKER__TEST_HOOK(name, arg)             \
       do {                                         \
           if (parker__test_hook_##name != 0)       \

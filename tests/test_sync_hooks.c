@@ -40,11 +40,13 @@ static void hold_arm(void)
     atomic_store(&hold_held, 0);
     atomic_store(&hold_release, 0);
     parker__test_hook_waitgroup_wait = hold_hook;
+    parker__test_hook_event_wait = hold_hook;
 }
 
 static void hold_disarm(void)
 {
     parker__test_hook_waitgroup_wait = NULL;
+    parker__test_hook_event_wait = NULL;
     atomic_store(&hold_armed, 0);
 }
 
@@ -177,6 +179,89 @@ static void test_held_waiter_ignores_a_zero_before_its_call(void **state)
     assert_int_equal(PARKER_TIMEDOUT, atomic_load(&c.result));
     assert_true(c.elapsed_ns >= timeout);
     parker_waitgroup_done(&w);
+}
+
+/* ------------------------------------------------ the event */
+
+struct ev_call {
+    parker_event_t *e;
+    uint64_t timeout_ns;
+    atomic_int result;
+    uint64_t elapsed_ns;
+    pthread_t thread;
+};
+
+static void *ev_call_main(void *arg)
+{
+    struct ev_call *c = arg;
+    uint64_t t0 = parker_now_ns();
+    int r = parker_event_wait(c->e, c->timeout_ns);
+    c->elapsed_ns = parker_now_ns() - t0;
+    atomic_store(&c->result, r);
+    return NULL;
+}
+
+static void ev_call_start(struct ev_call *c, parker_event_t *e, uint64_t timeout_ns)
+{
+    c->e = e;
+    c->timeout_ns = timeout_ns;
+    atomic_init(&c->result, -1);
+    c->thread = test_thread_start(ev_call_main, c);
+}
+
+/* The event's "reset racing wait" promise, for a waiter not yet queued: it
+ * has begun its wait (found the event unset) and is stopped before it
+ * parks; set then reset run with nobody queued (no lock taken, the byte's
+ * SET bit back where it was); it must return PARKER_OK for that set. */
+static void test_held_event_waiter_returns_for_a_set_undone_by_reset(void **state)
+{
+    parker_event_t e = PARKER_EVENT_INIT;
+    struct ev_call c;
+    (void)state;
+    hold_arm();
+    ev_call_start(&c, &e, HELD_TIMEOUT_NS);
+    SYNC_WAIT_UNTIL(atomic_load(&hold_held));
+    assert_int_equal(0, (int)sync_lot_waiters(&e));
+    parker_event_set(&e);
+    parker_event_reset(&e);
+    atomic_store(&hold_release, 1);
+    test_thread_join(c.thread);
+    hold_disarm();
+    assert_int_equal(PARKER_OK, atomic_load(&c.result));
+    assert_int_equal(0, parker_event_is_set(&e));
+}
+
+/* The same while another waiter is parked (the set then wakes the queue),
+ * and the converse: a set and reset before the call began are not seen. */
+static void test_held_event_waiter_with_a_parked_one_and_a_pulse_before(void **state)
+{
+    parker_event_t e = PARKER_EVENT_INIT;
+    struct ev_call parked, held, late;
+    uint64_t timeout = 30 * NS_PER_MS;
+    (void)state;
+    ev_call_start(&parked, &e, PARKER_FOREVER);
+    SYNC_WAIT_UNTIL(sync_lot_waiters(&e) == 1);
+    hold_arm();
+    ev_call_start(&held, &e, HELD_TIMEOUT_NS);
+    SYNC_WAIT_UNTIL(atomic_load(&hold_held));
+    parker_event_set(&e);
+    parker_event_reset(&e);
+    atomic_store(&hold_release, 1);
+    test_thread_join(parked.thread);
+    test_thread_join(held.thread);
+    hold_disarm();
+    assert_int_equal(PARKER_OK, atomic_load(&parked.result));
+    assert_int_equal(PARKER_OK, atomic_load(&held.result));
+    /* That pulse is over: a wait that begins now waits for the next set. */
+    hold_arm();
+    ev_call_start(&late, &e, timeout);
+    SYNC_WAIT_UNTIL(atomic_load(&hold_held));
+    atomic_store(&hold_release, 1);
+    test_thread_join(late.thread);
+    hold_disarm();
+    assert_int_equal(PARKER_TIMEDOUT, atomic_load(&late.result));
+    assert_true(late.elapsed_ns >= timeout);
+    assert_int_equal(0, (int)sync_lot_waiters(&e));
 }
 
 /* ------------------------------------------------ stress */
@@ -317,6 +402,8 @@ int main(void)
         cmocka_unit_test(test_held_waiter_returns_for_a_zero_that_woke_the_queue),
         cmocka_unit_test(test_held_waiter_returns_for_zeros_even_past_its_deadline),
         cmocka_unit_test(test_held_waiter_ignores_a_zero_before_its_call),
+        cmocka_unit_test(test_held_event_waiter_returns_for_a_set_undone_by_reset),
+        cmocka_unit_test(test_held_event_waiter_with_a_parked_one_and_a_pulse_before),
         cmocka_unit_test(test_stress_every_waiter_returns_for_the_first_zero_after_its_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,84 +1,102 @@
 /*
  * event.c - the one-byte manual-reset event (parker_sync.h).
  *
- * States: UNSET (0), SET, and PARKED (unset, threads may be waiting).
- * set exchanges SET in (release: the writes before it happen-before every
- * acquire load that sees SET, and the lot carries them to the threads it
- * wakes) and, if the old value was PARKED, wakes every waiter.  A waiter
- * parks only while a validate under the queue lock sees PARKED, so set's
- * exchange + unpark_all cannot miss it.  reset only turns SET back into
- * UNSET; PARKED is cleared by the last waiter that times out (under the
- * queue lock) or by the next set.
+ * The byte: bit 0 SET, bit 1 PARKED (unset, threads may be queued), bits
+ * 2..7 a generation that every set which finds the event unset advances
+ * (mod 64).  set turns SET on (release: the writes before it happen-before
+ * every acquire load that sees what it wrote, and the lot carries them to
+ * the threads it wakes) and, if PARKED was on, clears it and wakes every
+ * waiter.  A waiter parks only while a validate under the queue lock sees
+ * PARKED with SET off and the generation it began with, so set's RMW +
+ * unpark_all cannot miss it.  reset only turns SET off; PARKED is cleared by
+ * the last waiter that times out (under the queue lock) or by the next set.
  *
- * reset racing wait: a waiter woken by unpark_all returns PARKER_OK without
- * looking at the byte again, so a set quickly followed by reset still
- * releases every thread that was waiting (none goes back to sleep).  A wait
- * that starts after the reset, while that set is still inside unpark_all,
- * may be queued in time to be woken by it too; it also returns PARKER_OK,
- * and the set happened-before it, so the ordering guarantee still holds.
+ * reset racing wait (the promise of parker_sync.h): a wait returns
+ * PARKER_OK for every set after its call began, also one that a reset
+ * undid before the waiter was queued.  A waiter woken by unpark_all returns
+ * PARKER_OK without looking at the byte again.  A waiter that is not queued
+ * yet when set runs (between the load that began its call and its park)
+ * finds, at its validate or any later look, a generation other than the
+ * one it began with, and returns PARKER_OK (acquire: reset is an RMW, so
+ * the byte it leaves still carries the set's release).  Without the
+ * generation, set + reset with nobody queued take no lock and leave the
+ * byte as it was, and such a waiter would sleep through them (the shape of
+ * issue 23).  The one gap: exactly a multiple of 64 sets, each undone by a
+ * reset, between a waiter's first load and its validate (the header says
+ * so); a wait group, with 32 bits to spare, keeps 2^32.
  *
- * Audit for issue 23 (a state change that takes no lock while the waiter
- * has begun its call but is not queued):
- *   - set with the byte UNSET (nobody announced) and reset (SET -> UNSET)
- *     take no lock.  A waiter that loaded UNSET and has not yet CASed in
- *     PARKED, or has but is not yet past its validate, can see neither:
- *     its CAS or validate finds UNSET again (or its own PARKED after the
- *     set's exchange has already found nobody to wake), and it sleeps until
- *     the next set.  So a set that is undone by a reset before a waiter on
- *     its way in has queued is missed by that waiter, also if its call
- *     began before the set.  This is not the wait group's promise and the
- *     header does not make it: it promises the pair only to waiters that
- *     were parked when set ran ("reset racing wait"), and says so.  While
- *     nobody resets, nothing is missed: SET stays until a reset, and every
- *     path of a waiter (first load, CAS, validate, the loop after AGAIN)
- *     looks at the byte again and returns on SET.  Giving the pair to every
- *     begun call would need a generation of sets, as the wait group has
- *     (issue 23); in one byte that would be 6 bits, wrapping within one
- *     preemption of a fast set/reset loop.
- *   - The last waiter's timed_out hook (PARKED -> UNSET) runs under the
- *     queue lock; it cannot hide a set (it only replaces PARKED).
+ * Issue 23 audit: set with nobody queued and reset take no lock; the
+ * generation above is why a waiter on its way cannot miss either.  The
+ * last waiter's timed_out hook (PARKED off) runs under the queue lock and
+ * keeps the generation, so it cannot hide a set.
  */
 #include "sync/lock_algorithm.h"
 #include "annotate.h"
+#include "test_hooks.h"
 
-#define EVENT_UNSET  0u
-#define EVENT_SET    1u
-#define EVENT_PARKED 2u
+#if defined(PARKER_TEST_HOOKS)
+void (*parker__test_hook_event_wait)(void *event);
+#endif
+
+#define EVENT_SET     1u
+#define EVENT_PARKED  2u
+#define EVENT_GEN_ONE 4u
 
 #define EVENT_WORD(e) (&(e)->private_state_)
+#define gen_of(v)     ((uint8_t)((v) & ~(EVENT_SET | EVENT_PARKED)))
+
+struct wait_ctx {
+    uint8_t *word;
+    uint8_t gen; /* the generation at the load that began the call */
+};
 
 static int event_validate(void *arg)
 {
-    return parker__load_relaxed_u8(EVENT_WORD((parker_event_t *)arg)) == EVENT_PARKED;
+    struct wait_ctx *c = arg;
+    return parker__load_relaxed_u8(c->word) == (uint8_t)(c->gen | EVENT_PARKED);
 }
 
 static void event_timed_out(void *arg, const void *address, int was_last_waiter)
 {
-    uint8_t v = EVENT_PARKED;
+    struct wait_ctx *c = arg;
+    uint8_t v = parker__load_relaxed_u8(c->word);
     (void)address;
-    if (was_last_waiter) /* nobody left to wake: the next set can be fast */
-        (void)parker__cas_strong_relaxed_u8(EVENT_WORD((parker_event_t *)arg), &v, (uint8_t)EVENT_UNSET);
+    /* Nobody left to wake: the next set can be fast.  Only PARKED goes; a
+     * set since (SET, or another generation) is left alone. */
+    if (was_last_waiter && (v & EVENT_PARKED) && !(v & EVENT_SET))
+        (void)parker__cas_strong_relaxed_u8(c->word, &v, (uint8_t)(v & ~EVENT_PARKED));
 }
 
 void parker_event_set(parker_event_t *e)
 {
+    uint8_t *w, v, n;
     PARKER__SYNC_NOT_NULL("parker_event_set", e, "event");
     parker__ann_release(e);
-    if (parker__xchg_acq_rel_u8(EVENT_WORD(e), (uint8_t)EVENT_SET) == EVENT_PARKED)
-        (void)parker_lot_unpark_all(EVENT_WORD(e));
+    w = EVENT_WORD(e);
+    v = parker__load_relaxed_u8(w);
+    do {
+        /* Already set: write the same byte anyway, so that this set's
+         * release reaches every wait that sees SET from now on. */
+        n = (v & EVENT_SET) ? v : (uint8_t)(gen_of(v) + EVENT_GEN_ONE) | EVENT_SET;
+    } while (!parker__cas_weak_acq_rel_u8(w, &v, n));
+    if (v & EVENT_PARKED)
+        (void)parker_lot_unpark_all(w);
 }
 
 void parker_event_reset(parker_event_t *e)
 {
-    uint8_t v = EVENT_SET;
+    uint8_t *w, v;
     PARKER__SYNC_NOT_NULL("parker_event_reset", e, "event");
-    (void)parker__cas_strong_relaxed_u8(EVENT_WORD(e), &v, (uint8_t)EVENT_UNSET);
+    w = EVENT_WORD(e);
+    v = parker__load_relaxed_u8(w);
+    while ((v & EVENT_SET) && !parker__cas_weak_relaxed_u8(w, &v, (uint8_t)(v & ~EVENT_SET))) {
+    }
 }
 
 int parker_event_is_set(const parker_event_t *e)
 {
     PARKER__SYNC_NOT_NULL("parker_event_is_set", e, "event");
-    if (parker__load_acquire_u8(&e->private_state_) != EVENT_SET)
+    if (!(parker__load_acquire_u8(&e->private_state_) & EVENT_SET))
         return 0;
     parker__ann_acquire(e);
     return 1;
@@ -86,22 +104,30 @@ int parker_event_is_set(const parker_event_t *e)
 
 static int wait_until(parker_event_t *e, uint64_t deadline_ns)
 {
-    uint8_t *w = EVENT_WORD(e);
+    struct wait_ctx c;
+    /* The call begins here.  Acquire: pairs with the set's release. */
+    uint8_t v = parker__load_acquire_u8(EVENT_WORD(e));
+    if (v & EVENT_SET)
+        return PARKER_OK;
+    if (deadline_ns == 0) /* before any clock value: only check */
+        return PARKER_TIMEDOUT;
+    c.word = EVENT_WORD(e);
+    c.gen = gen_of(v);
+    PARKER__TEST_HOOK(event_wait, e);
     for (;;) {
-        uint8_t v = parker__load_acquire_u8(w);
         int r;
-        if (v == EVENT_SET)
-            return PARKER_OK;
-        if (deadline_ns == 0) /* before any clock value: only check */
-            return PARKER_TIMEDOUT;
-        if (v == EVENT_UNSET && !parker__cas_strong_relaxed_u8(w, &v, (uint8_t)EVENT_PARKED))
+        if ((v & EVENT_SET) || gen_of(v) != c.gen)
+            return PARKER_OK; /* a set since the call began (perhaps reset since) */
+        if (!(v & EVENT_PARKED) &&
+            !parker__cas_strong_acquire_u8(c.word, &v, (uint8_t)(v | EVENT_PARKED)))
             continue;
-        r = parker_lot_park_ex(w, event_validate, NULL, event_timed_out, e, deadline_ns, NULL, 0,
-                               NULL);
+        r = parker_lot_park_ex(c.word, event_validate, NULL, event_timed_out, &c, deadline_ns,
+                               NULL, 0, NULL);
         if (r == PARKER_OK)
             return PARKER_OK; /* woken by a set: it happened-before (the lot orders it) */
+        v = parker__load_acquire_u8(c.word);
         if (r == PARKER_TIMEDOUT)
-            return parker__load_acquire_u8(w) == EVENT_SET ? PARKER_OK : PARKER_TIMEDOUT;
+            return (v & EVENT_SET) || gen_of(v) != c.gen ? PARKER_OK : PARKER_TIMEDOUT;
         /* PARKER_AGAIN: the byte changed before we slept; look again. */
     }
 }
