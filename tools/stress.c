@@ -1002,6 +1002,30 @@ static void report_and_die(const char *why, int culprit)
     _exit(2);
 }
 
+#if defined(PARKER_STRESS_SYNC)
+/* Deadlock checks (a library built with -DPARKER_DEADLOCK_DETECTION=ON;
+ * otherwise every check answers PARKER_DEADLOCK_UNAVAILABLE).  The stress
+ * threads never hold two locks at once, so any cycle is the detector's
+ * error.  A timed wait may sit in a cycle that its timeout breaks, so only
+ * a cycle seen in 10 checks in a row (1 s) is reported. */
+static uint64_t deadlock_checks;
+static unsigned deadlock_seen_in_a_row, deadlock_cycles_max;
+
+static void check_deadlocks(void)
+{
+    parker_deadlock_cycle_t cycles[2];
+    size_t n = parker_deadlock_check(cycles, 2);
+    if (n == PARKER_DEADLOCK_UNAVAILABLE)
+        return;
+    deadlock_checks++;
+    deadlock_seen_in_a_row = n == 0 ? 0 : deadlock_seen_in_a_row + 1;
+    if (n > deadlock_cycles_max)
+        deadlock_cycles_max = (unsigned)n;
+    if (deadlock_seen_in_a_row >= 10)
+        report_and_die("parker_deadlock_check reported a cycle for 1 s", -1);
+}
+#endif
+
 static void *watchdog_main(void *arg)
 {
     uint64_t hang_ns = (uint64_t)opt.hang_seconds * NS_PER_S;
@@ -1009,6 +1033,9 @@ static void *watchdog_main(void *arg)
     (void)arg;
 
     while (!atomic_load(&finished)) {
+#if defined(PARKER_STRESS_SYNC)
+        check_deadlocks();
+#endif
         uint64_t now = parker_now_ns();
         int i, n = atomic_load(&n_slots);
         for (i = 0; i < n; i++) {
@@ -1187,6 +1214,12 @@ int main(int argc, char **argv)
     }
     atomic_store(&finished, 1);
     pthread_join(watchdog, NULL);
+#if defined(PARKER_STRESS_SYNC)
+    if (parker_deadlock_check(NULL, 0) != PARKER_DEADLOCK_UNAVAILABLE)
+        printf("stress: deadlock detection: %" PRIu64 " checks, at most %u cycle(s) in one "
+               "snapshot, none lasting\n",
+               deadlock_checks, deadlock_cycles_max);
+#endif
 
     {
         uint64_t unparks = 0, oks = 0;

@@ -10,6 +10,12 @@ need_packages cmake gcc make
 
 sh scripts/stress.sh --seconds 8 --backend both
 sh scripts/stress.sh --seconds 5 --backend futex --sanitize thread
+# With deadlock detection on: the stress threads never deadlock, so the
+# watchdog's checks must run and find no lasting cycle.
+sh scripts/stress.sh --seconds 5 --backend futex --deadlock-detection \
+  | tee build/stress-deadlock.log
+grep -q "deadlock detection: [1-9][0-9]* checks" build/stress-deadlock.log \
+  || { echo "stress: the deadlock checks did not run" >&2; exit 1; }
 
 # The watchdog itself: with the unparkers deserting, the run must end with a
 # hang report and exit status 2, not hang and not pass.
