@@ -844,7 +844,10 @@ PARKER_API void parker_mutex_bump(parker_mutex_t *m);
  *   - Recursion deadlocks as with parker_rwlock_t (a read lock while the
  *     same thread holds the upgradable one is fine while no writer waits,
  *     since no writer can reserve; an upgrade while the same thread also
- *     holds a plain read lock deadlocks).
+ *     holds a plain read lock deadlocks).  Taking the upgradable lock
+ *     while holding a plain read lock can deadlock against a writer, which
+ *     takes the upgrade mutex first and then waits for the readers (TSan
+ *     reports that order as a lock-order inversion).
  *
  * The private members must not be used directly (a write lock taken on the
  * inner rwlock without the upgrade mutex would break the upgrade's

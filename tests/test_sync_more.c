@@ -507,11 +507,31 @@ static int other_thread(void *(*fn)(void *))
     return h.result;
 }
 
+/* A plain reader in a thread of its own: one thread that holds a read lock
+ * and then takes the upgradable one can deadlock against a writer (which
+ * takes the upgrade mutex first), and TSan rightly reports that order. */
+static atomic_int plain_reader_in;
+static parker_event_t plain_reader_go;
+
+static void *plain_reader(void *arg)
+{
+    (void)arg;
+    parker_uprwlock_rdlock(&ul);
+    atomic_store(&plain_reader_in, 1);
+    assert_int_equal(PARKER_OK, parker_event_wait(&plain_reader_go, PARKER_FOREVER));
+    parker_uprwlock_rdunlock(&ul);
+    return NULL;
+}
+
 static void test_timed_upgrade_gives_up_cleanly(void **state)
 {
     uint64_t t0;
+    pthread_t reader;
     (void)state;
-    parker_uprwlock_rdlock(&ul); /* a plain reader the upgrade must wait for */
+    atomic_store(&plain_reader_in, 0);
+    parker_event_reset(&plain_reader_go);
+    reader = test_thread_start(plain_reader, NULL); /* a plain reader the upgrade must wait for */
+    SYNC_WAIT_UNTIL(atomic_load(&plain_reader_in));
     parker_uprwlock_uplock(&ul);
     assert_int_equal(PARKER_AGAIN, other_thread(try_up)); /* one upgradable */
     assert_int_equal(PARKER_OK, other_thread(try_read));  /* alongside readers */
@@ -525,7 +545,8 @@ static void test_timed_upgrade_gives_up_cleanly(void **state)
     assert_int_equal(PARKER_AGAIN, other_thread(try_up));
     assert_int_equal(PARKER_TIMEDOUT, parker_uprwlock_upgrade_until(&ul, 0));
     assert_int_equal(PARKER_OK, other_thread(try_read));
-    parker_uprwlock_rdunlock(&ul); /* the plain read lock goes */
+    parker_event_set(&plain_reader_go); /* the plain read lock goes */
+    test_thread_join(reader);
     assert_int_equal(PARKER_OK, parker_uprwlock_tryupgrade(&ul));
     assert_int_equal(PARKER_AGAIN, other_thread(try_read));
     parker_uprwlock_wrunlock(&ul);

@@ -392,7 +392,7 @@ step "shared: cmocka suite against libparker.so"
   || { cat "$TMP/ctest.log" >&2; die "shared: test suite failed"; }
 grep -E 'tests passed' "$TMP/ctest.log"
 # The tests must really have run against the shared object.
-ldd build/pkg-shared/tests/test_parker | grep -q 'libparker\.so\.1 ' \
+ldd build/pkg-shared/tests/test_parker | grep -q "libparker\.so\.$MAJOR " \
   || die "shared: test_parker is not linked against libparker.so.$MAJOR"
 
 rm -rf build/pkg-prefix-shared
