@@ -165,7 +165,7 @@ consume() {
     "$b-pc/app_cxx" || die "$2: pkg-config C++ consumer failed"
   fi
   if [ "$2" = shared ]; then
-    readelf -d "$b-pc/app" | grep -q 'NEEDED.*\[libparker\.so\.1\]' \
+    readelf -d "$b-pc/app" | grep -q "NEEDED.*\[libparker\.so\.$MAJOR\]" \
       || die "shared: the consumer does not record the SONAME libparker.so.$MAJOR"
     LD_LIBRARY_PATH="$(dirname "$pcdir")" "$b-pc/app" || die "$2: pkg-config consumer failed"
   else
