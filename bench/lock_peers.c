@@ -334,6 +334,7 @@ static void nm_loop(void *v, uint64_t n)
 }
 static const bench_mutex_ops nsync_mutex_ops = {
     "nsync_mu", sizeof(nsync_mu), nm_create, bench_padded_free, nm_lock, nm_unlock, nm_loop, 0,
+    NULL, NULL,
 };
 static const bench_rwlock_ops nsync_rwlock_ops = {
     "nsync_mu", sizeof(nsync_mu), nm_create, bench_padded_free, nm_rlock, nm_runlock,

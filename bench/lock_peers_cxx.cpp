@@ -142,7 +142,7 @@ void am_loop(void *v, uint64_t n)
 }
 const bench_mutex_ops absl_mutex_ops = {
     "absl::Mutex", sizeof(absl::Mutex), am_create, destroy<absl::Mutex>, am_lock, am_unlock,
-    am_loop, 0,
+    am_loop, 0, nullptr, nullptr,
 };
 const bench_rwlock_ops absl_rwlock_ops = {
     "absl::Mutex", sizeof(absl::Mutex), am_create, destroy<absl::Mutex>,

@@ -38,6 +38,7 @@ run_backend() {
     if PARKER_TEST_VALGRIND=1 timeout 900 valgrind -q --tool=memcheck --error-exitcode=99 \
          --leak-check=full --errors-for-leak-kinds=definite,indirect \
          --track-origins=yes --child-silent-after-fork=no \
+         --suppressions="$PWD/valgrind/memcheck.supp" \
          "$cmd" </dev/null >"$log" 2>&1; then
       echo "ok   $backend $name"
     else
