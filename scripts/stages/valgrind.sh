@@ -34,15 +34,16 @@ run_backend() {
     n=$((n + 1))
     name=$(basename "$cmd")
     log="$dir/valgrind-$name.log"
+    t0=$(date +%s)
     # timeout: a hang under valgrind fails instead of stalling CI.
     if PARKER_TEST_VALGRIND=1 timeout 900 valgrind -q --tool=memcheck --error-exitcode=99 \
          --leak-check=full --errors-for-leak-kinds=definite,indirect \
          --track-origins=yes --child-silent-after-fork=no \
          --suppressions="$PWD/valgrind/memcheck.supp" \
          "$cmd" </dev/null >"$log" 2>&1; then
-      echo "ok   $backend $name"
+      echo "ok   $backend $name ($(($(date +%s) - t0)) s)"
     else
-      echo "FAIL $backend $name (log: $log)"
+      echo "FAIL $backend $name ($(($(date +%s) - t0)) s, log: $log)"
       grep -E "^==[0-9]+==|FAILED|ERROR" "$log" | head -30
       bad=1
     fi

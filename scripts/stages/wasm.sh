@@ -38,7 +38,7 @@ cmake -S . -B "$dir/parker" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
 cmake --build "$dir/parker" -j "$JOBS" >"$dir/build.log" 2>&1 ||
   { cat "$dir/build.log"; echo "wasm: build failed" >&2; exit 1; }
 
-(cd "$dir/parker" && ctest -V -j 1 --no-tests=error) >"$dir/ctest.log" 2>&1
+(cd "$dir/parker" && ctest -V -j 2 --no-tests=error) >"$dir/ctest.log" 2>&1
 rc=$?
 grep -E "^ *[0-9]+/[0-9]+ Test" "$dir/ctest.log"
 echo "-- skipped cases (each with its reason):"
