@@ -90,6 +90,26 @@ static inline void sync_busy_ns(uint64_t ns)
     }
 }
 
+/* A parker_waitgroup_wait on a thread of its own: its result (-1 until it
+ * returns) and how long it took. */
+struct wg_call {
+    parker_waitgroup_t *w;
+    uint64_t timeout_ns;
+    atomic_int result;
+    uint64_t elapsed_ns;
+    pthread_t thread;
+};
+
+static inline void *wg_call_main(void *arg)
+{
+    struct wg_call *c = arg;
+    uint64_t t0 = parker_now_ns();
+    int r = parker_waitgroup_wait(c->w, c->timeout_ns);
+    c->elapsed_ns = parker_now_ns() - t0;
+    atomic_store(&c->result, r);
+    return NULL;
+}
+
 /* The sync tests' name for the shared death test (tests/death.h). */
 #define sync_expect_abort_with expect_abort_with
 

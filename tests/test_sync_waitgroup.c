@@ -18,24 +18,6 @@ static uint32_t wg_generation(parker_waitgroup_t *w)
 
 /* ================================================= wait group */
 
-struct wg_call {
-    parker_waitgroup_t *w;
-    uint64_t timeout_ns;
-    atomic_int result;
-    uint64_t elapsed_ns;
-    pthread_t thread;
-};
-
-static void *wg_call_main(void *arg)
-{
-    struct wg_call *c = arg;
-    uint64_t t0 = parker_now_ns();
-    int r = parker_waitgroup_wait(c->w, c->timeout_ns);
-    c->elapsed_ns = parker_now_ns() - t0;
-    atomic_store(&c->result, r);
-    return NULL;
-}
-
 static void wg_call_start_queued(struct wg_call *c, parker_waitgroup_t *w, uint64_t timeout_ns,
                                  size_t n)
 {
